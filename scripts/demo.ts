@@ -8,7 +8,12 @@
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
-import { buildControlPlane, type ControlPlane, repoRoot, startControlPlane } from "../test/support/controlplane.ts";
+import {
+  buildControlPlane,
+  type ControlPlane,
+  repoRoot,
+  startControlPlane,
+} from "../test/support/controlplane.ts";
 
 function main(): Promise<void> | void {
   return run();
@@ -28,7 +33,11 @@ async function run(): Promise<void> {
   process.on("SIGINT", () => void stop().then(() => process.exit(130)));
   const k = (args: string[], input?: string, mayFail = false) => {
     process.stdout.write(`\n$ kubectl ${args.join(" ")}\n`);
-    const r = spawnSync(kubectlBin, ["--kubeconfig", kubeconfig, ...args], { cwd: repoRoot, input, encoding: "utf8" });
+    const r = spawnSync(kubectlBin, ["--kubeconfig", kubeconfig, ...args], {
+      cwd: repoRoot,
+      input,
+      encoding: "utf8",
+    });
     process.stdout.write(r.stdout + r.stderr);
     if (r.status !== 0 && !mayFail) throw new Error(`kubectl ${args.join(" ")} failed`);
   };

@@ -40,6 +40,21 @@ export default async function setup(project: TestProject): Promise<() => Promise
     cp = await startControlPlane({ keepDir: process.env.HPO_KEEP_CONTROLPLANE === "1" });
     kubeconfig = cp.kubeconfig;
   }
+  try {
+    return await prepare(project, kubectl, kubeconfig, existing !== undefined, cp);
+  } catch (e) {
+    await cp?.stop();
+    throw e;
+  }
+}
+
+async function prepare(
+  project: TestProject,
+  kubectl: string,
+  kubeconfig: string,
+  existing: boolean,
+  cp: ControlPlane | undefined,
+): Promise<() => Promise<void>> {
   const run = (...args: string[]) =>
     execFileSync(kubectl, ["--kubeconfig", kubeconfig, ...args], { encoding: "utf8", cwd: repoRoot });
   const version = JSON.parse(run("version", "-o", "json")) as {
