@@ -1,0 +1,237 @@
+/**
+ * A small Kubernetes REST client: kubeconfig loading and authentication come from
+ * @kubernetes/client-node; requests go over one keep-alive HTTPS agent, and failures become the
+ * typed errors of errors.ts. Streams (watch, logs) are exposed as async line iterators.
+ */
+import {
+  Agent as HttpAgent,
+  request as httpRequest,
+  type IncomingMessage,
+  type RequestOptions,
+} from "node:http";
+import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+import { createInterface } from "node:readline";
+import { KubeConfig } from "@kubernetes/client-node";
+import { errorFor, type Status, UnavailableError } from "./errors.ts";
+
+/** RequestOptions for one API call. */
+export interface CallOptions {
+  query?: Record<string, string | number | boolean | undefined>;
+  body?: unknown;
+  contentType?: string;
+  /** timeoutMs bounds the whole call (default 30 s); streams use idle timeouts of their own. */
+  timeoutMs?: number;
+  signal?: AbortSignal;
+}
+
+type AuthOptions = RequestOptions & {
+  ca?: Buffer;
+  cert?: Buffer;
+  key?: Buffer;
+  rejectUnauthorized?: boolean;
+};
+
+/** Patch content types. */
+export const MergePatch = "application/merge-patch+json";
+export const JsonPatch = "application/json-patch+json";
+
+/** loadKubeConfig loads the configuration the usual way: an explicit file, in-cluster, KUBECONFIG, ~/.kube/config. */
+export function loadKubeConfig(file?: string, context?: string): KubeConfig {
+  const kc = new KubeConfig();
+  if (file) kc.loadFromFile(file);
+  else kc.loadFromDefault();
+  if (context) kc.setCurrentContext(context);
+  if (!kc.getCurrentCluster())
+    throw new Error("no Kubernetes cluster configured: set KUBECONFIG or run in a cluster");
+  return kc;
+}
+
+/** KubeClient makes API calls against the current cluster of a KubeConfig. */
+export class KubeClient {
+  readonly server: URL;
+  private readonly kc: KubeConfig;
+  private agent: HttpAgent | undefined;
+  private authCache: { at: number; o: AuthOptions } | undefined;
+
+  constructor(kc: KubeConfig) {
+    const cluster = kc.getCurrentCluster();
+    if (!cluster) throw new Error("kubeconfig has no current cluster");
+    this.kc = kc;
+    this.server = new URL(cluster.server);
+  }
+
+  /** namespace is the current context's namespace (or "default"). */
+  get namespace(): string {
+    return this.kc.getContextObject(this.kc.getCurrentContext())?.namespace ?? "default";
+  }
+
+  /** auth returns the TLS material and headers of the kubeconfig, refreshed every minute (tokens rotate). */
+  private async auth(): Promise<AuthOptions> {
+    const now = Date.now();
+    if (!this.authCache || now - this.authCache.at > 60_000) {
+      const o: AuthOptions = { headers: {} };
+      await this.kc.applyToHTTPSOptions(o);
+      this.authCache = { at: now, o };
+    }
+    return this.authCache.o;
+  }
+
+  private async options(method: string, path: string, opts: CallOptions): Promise<RequestOptions> {
+    const o = await this.auth();
+    const url = new URL(this.server.pathname.replace(/\/$/, "") + path, this.server);
+    for (const [k, v] of Object.entries(opts.query ?? {}))
+      if (v !== undefined) url.searchParams.set(k, String(v));
+    this.agent ??=
+      url.protocol === "https:"
+        ? new HttpsAgent({
+            keepAlive: true,
+            maxSockets: 64,
+            ca: o.ca,
+            cert: o.cert,
+            key: o.key,
+            rejectUnauthorized: o.rejectUnauthorized,
+          })
+        : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    const headers: Record<string, string> = {
+      accept: "application/json",
+      ...(o.headers as Record<string, string>),
+    };
+    if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
+    return {
+      method,
+      protocol: url.protocol,
+      hostname: url.hostname,
+      port: url.port,
+      path: url.pathname + url.search,
+      headers,
+      agent: this.agent,
+      signal: opts.signal,
+      servername: o.servername,
+    };
+  }
+
+  private send(method: string, path: string, opts: CallOptions): Promise<IncomingMessage> {
+    return this.options(method, path, opts).then(
+      (ro) =>
+        new Promise<IncomingMessage>((resolve, reject) => {
+          const req = (ro.protocol === "https:" ? httpsRequest : httpRequest)(ro, resolve);
+          req.on("error", (e) =>
+            reject(new UnavailableError(0, `${method} ${path}: ${e.message}`, undefined, { cause: e })),
+          );
+          if (opts.timeoutMs !== 0) {
+            req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error("timed out")));
+          }
+          if (opts.body !== undefined)
+            req.end(typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body));
+          else req.end();
+        }),
+    );
+  }
+
+  /** request makes one call and returns its parsed JSON body, or throws a typed ApiError. */
+  async request<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
+    const res = await this.send(method, path, opts);
+    const chunks: Buffer[] = [];
+    try {
+      for await (const c of res) chunks.push(c as Buffer);
+    } catch (e) {
+      throw new UnavailableError(0, `${method} ${path}: ${(e as Error).message}`, undefined, { cause: e });
+    }
+    const text = Buffer.concat(chunks).toString("utf8");
+    const code = res.statusCode ?? 0;
+    if (code >= 200 && code < 300) return (text ? JSON.parse(text) : undefined) as T;
+    let status: Status | undefined;
+    try {
+      status = JSON.parse(text) as Status;
+    } catch {
+      status = { message: text.slice(0, 500) };
+    }
+    throw errorFor(code, status, `${method} ${path}`);
+  }
+
+  /** get reads one object. */
+  get<T>(path: string, opts?: CallOptions): Promise<T> {
+    return this.request<T>("GET", path, opts);
+  }
+  /** create posts a new object to a collection path. */
+  create<T>(path: string, body: unknown, opts?: CallOptions): Promise<T> {
+    return this.request<T>("POST", path, { ...opts, body });
+  }
+  /** replace puts a whole object (its metadata.resourceVersion makes it conditional). */
+  replace<T>(path: string, body: unknown, opts?: CallOptions): Promise<T> {
+    return this.request<T>("PUT", path, { ...opts, body });
+  }
+  /** mergePatch applies a JSON merge patch. */
+  mergePatch<T>(path: string, patch: unknown, opts?: CallOptions): Promise<T> {
+    return this.request<T>("PATCH", path, { ...opts, body: patch, contentType: MergePatch });
+  }
+  /** delete removes an object. */
+  delete<T>(path: string, opts?: CallOptions): Promise<T> {
+    return this.request<T>("DELETE", path, opts);
+  }
+
+  /**
+   * lines opens a streaming GET (a watch or a log follow) and yields its lines. It throws a typed
+   * error when the server refuses the stream, and ends when the server closes it.
+   */
+  async *lines(path: string, opts: CallOptions & { idleTimeoutMs?: number } = {}): AsyncGenerator<string> {
+    const res = await this.send("GET", path, { ...opts, timeoutMs: 0 });
+    const code = res.statusCode ?? 0;
+    if (code < 200 || code >= 300) {
+      const chunks: Buffer[] = [];
+      for await (const c of res) chunks.push(c as Buffer);
+      let status: Status | undefined;
+      try {
+        status = JSON.parse(Buffer.concat(chunks).toString("utf8")) as Status;
+      } catch {
+        status = undefined;
+      }
+      throw errorFor(code, status, `GET ${path}`);
+    }
+    let idle: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (!opts.idleTimeoutMs) return;
+      clearTimeout(idle);
+      idle = setTimeout(
+        () => res.destroy(new Error(`no data for ${opts.idleTimeoutMs} ms`)),
+        opts.idleTimeoutMs,
+      );
+    };
+    arm();
+    const rl = createInterface({ input: res, crlfDelay: Number.POSITIVE_INFINITY });
+    try {
+      for await (const line of rl) {
+        arm();
+        yield line;
+      }
+    } catch (e) {
+      throw new UnavailableError(0, `GET ${path}: stream ended: ${(e as Error).message}`, undefined, {
+        cause: e,
+      });
+    } finally {
+      clearTimeout(idle);
+      rl.close();
+      res.destroy();
+    }
+  }
+
+  /** close releases the keep-alive connections. */
+  close(): void {
+    this.agent?.destroy();
+    this.agent = undefined;
+  }
+}
+
+/** Paths builds API paths. */
+export const paths = {
+  /** collection is the path of a kind's objects, in a namespace or across all (namespace undefined). */
+  collection(apiVersion: string, plural: string, namespace?: string): string {
+    const base = apiVersion.includes("/") ? `/apis/${apiVersion}` : `/api/${apiVersion}`;
+    return namespace ? `${base}/namespaces/${namespace}/${plural}` : `${base}/${plural}`;
+  },
+  /** object is the path of one namespaced object, with an optional subresource. */
+  object(apiVersion: string, plural: string, namespace: string, name: string, sub?: string): string {
+    const p = `${paths.collection(apiVersion, plural, namespace)}/${encodeURIComponent(name)}`;
+    return sub ? `${p}/${sub}` : p;
+  },
+};
