@@ -3,13 +3,12 @@
  * @kubernetes/client-node; requests go over one keep-alive HTTPS agent, and failures become the
  * typed errors of errors.ts. Streams (watch, logs) are exposed as async line iterators.
  */
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import {
-  Agent as HttpAgent,
-  request as httpRequest,
-  type IncomingMessage,
-  type RequestOptions,
-} from "node:http";
-import { Agent as HttpsAgent, request as httpsRequest } from "node:https";
+  Agent as HttpsAgent,
+  type RequestOptions as HttpsRequestOptions,
+  request as httpsRequest,
+} from "node:https";
 import { createInterface } from "node:readline";
 import { KubeConfig } from "@kubernetes/client-node";
 import { errorFor, type Status, UnavailableError } from "./errors.ts";
@@ -24,12 +23,7 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-type AuthOptions = RequestOptions & {
-  ca?: Buffer;
-  cert?: Buffer;
-  key?: Buffer;
-  rejectUnauthorized?: boolean;
-};
+type AuthOptions = HttpsRequestOptions;
 
 /** Patch content types. */
 export const MergePatch = "application/merge-patch+json";
@@ -76,7 +70,7 @@ export class KubeClient {
     return this.authCache.o;
   }
 
-  private async options(method: string, path: string, opts: CallOptions): Promise<RequestOptions> {
+  private async options(method: string, path: string, opts: CallOptions): Promise<HttpsRequestOptions> {
     const o = await this.auth();
     const url = new URL(this.server.pathname.replace(/\/$/, "") + path, this.server);
     for (const [k, v] of Object.entries(opts.query ?? {}))
