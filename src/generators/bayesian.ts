@@ -107,7 +107,8 @@ export function selectSubset<T extends { loss: number }>(items: T[], cap: number
   const order = items.map((_, i) => i).sort((a, b) => (items[a] as T).loss - (items[b] as T).loss || a - b);
   const keep = order.slice(0, Math.ceil(cap / 2));
   const rest = order.slice(keep.length);
-  for (let i = 0; i < cap - keep.length; i++) {
+  const extra = cap - keep.length;
+  for (let i = 0; i < extra; i++) {
     const j = i + rng.int(rest.length - i);
     [rest[i], rest[j]] = [rest[j] as number, rest[i] as number];
     keep.push(rest[i] as number);

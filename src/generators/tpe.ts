@@ -63,7 +63,7 @@ function fromInternal(space: SearchSpace, x: number[]): Params {
   space.dims.forEach((dim, d) => {
     const v = x[d] as number;
     params[dim.name] =
-      dim.kind === "categorical" ? (dim.choices[v] as ParamValue) : dim.kind === "int" ? Math.round(v) : v;
+      dim.kind === "categorical" ? (dim.choices[v] as ParamValue) : (snapValue(dim, v) as number);
   });
   return params;
 }
