@@ -58,6 +58,18 @@ export function buildControlPlane(): string {
   return dir;
 }
 
+/** installCrds applies crds/ with kubectl (server-side) and waits until they are Established. */
+export function installCrds(kubectl: string, kubeconfig: string): void {
+  const run = (...args: string[]) =>
+    execFileSync(kubectl, ["--kubeconfig", kubeconfig, ...args], {
+      cwd: repoRoot,
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+  run("apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds"));
+  run("wait", "--for=condition=Established", "--timeout=60s", "-f", join(repoRoot, "crds"));
+}
+
 /** freePort asks the kernel for a free loopback TCP port. */
 export function freePort(): Promise<number> {
   return new Promise((res, rej) => {

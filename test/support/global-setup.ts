@@ -8,7 +8,13 @@ import { existsSync } from "node:fs";
 import { homedir } from "node:os";
 import { join } from "node:path";
 import type { TestProject } from "vitest/node";
-import { buildControlPlane, type ControlPlane, repoRoot, startControlPlane } from "./controlplane.ts";
+import {
+  buildControlPlane,
+  type ControlPlane,
+  installCrds,
+  repoRoot,
+  startControlPlane,
+} from "./controlplane.ts";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -65,8 +71,7 @@ async function prepare(
     `integration tests run against kube-apiserver ${version.serverVersion.gitVersion} ` +
       `(${existing ? `existing cluster of ${kubeconfig}` : cp?.server}), kubectl ${version.clientVersion.gitVersion}\n`,
   );
-  run("apply", "--server-side", "--force-conflicts", "-f", join(repoRoot, "crds"));
-  run("wait", "--for=condition=Established", "--timeout=60s", "-f", join(repoRoot, "crds"));
+  installCrds(kubectl, kubeconfig);
 
   project.provide("kubeconfig", kubeconfig);
   project.provide("kubectl", kubectl);

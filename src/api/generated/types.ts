@@ -129,6 +129,13 @@ export interface HPORequestStatus {
   best?: HPORequestStatusBest;
   /** How many generations have been started. */
   generations?: number;
+  /**
+   * The generator returned no points ([]): it has nothing more to propose, so the request ends once
+   * the outstanding points are evaluated, whatever maxPoints says.
+   */
+  exhausted?: boolean;
+  /** The seed the built-in methods use (spec.seed, or one derived from the request's uid). */
+  seed?: number;
   /** The latest generation. Written before any side effect, so a restarted operator resumes it. */
   lastGeneration?: HPORequestStatusLastGeneration;
   /** The HyperParameterSets that hold this request's points. */

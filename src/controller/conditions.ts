@@ -1,0 +1,48 @@
+/**
+ * Status conditions in the metav1.Condition shape: setting one keeps its lastTransitionTime unless
+ * its status changes, so a condition tells when it last changed, as Kubernetes tools expect.
+ */
+import type { Condition } from "../api/index.ts";
+
+/** ConditionType names the conditions of an HPORequest. */
+export type ConditionType = "Ready" | "Generating" | "Complete" | "Failed" | "SpecValid";
+
+/** Desired is a condition without its bookkeeping fields. */
+export interface Desired {
+  type: ConditionType;
+  status: "True" | "False" | "Unknown";
+  reason: string;
+  message: string;
+}
+
+/** setConditions returns the conditions list with each desired condition set, in a stable order. */
+export function setConditions(
+  current: readonly Condition[] | undefined,
+  desired: readonly Desired[],
+  observedGeneration: number,
+  now: string,
+): Condition[] {
+  const byType = new Map((current ?? []).map((c) => [c.type, c]));
+  for (const d of desired) {
+    const old = byType.get(d.type);
+    byType.set(d.type, {
+      type: d.type,
+      status: d.status,
+      reason: d.reason,
+      message: d.message,
+      observedGeneration,
+      lastTransitionTime: old && old.status === d.status ? old.lastTransitionTime : now,
+    });
+  }
+  const order: string[] = ["Ready", "SpecValid", "Generating", "Complete", "Failed"];
+  const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
+  return [...byType.values()].sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
+}
+
+/** findCondition returns the condition of a type, if set. */
+export function findCondition(
+  list: readonly Condition[] | undefined,
+  type: ConditionType,
+): Condition | undefined {
+  return list?.find((c) => c.type === type);
+}

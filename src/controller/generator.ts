@@ -1,0 +1,127 @@
+/**
+ * The Generator interface the reconciler asks for points, and the built-in generator that runs the
+ * built-in methods on the worker pool. Container generators (Jobs) implement the same interface.
+ */
+import type { HPORequest, Point } from "../api/index.ts";
+import { canonicalisePoint } from "../generators/space.ts";
+import type { Params, SearchSpace } from "../generators/types.ts";
+import type { WorkerPool } from "../workers/pool.ts";
+import { historyOf } from "./points.ts";
+import { generationSeed } from "./spec.ts";
+
+/** GenerationRequest is one generation to produce. */
+export interface GenerationRequest {
+  request: HPORequest;
+  space: SearchSpace | undefined;
+  points: readonly Point[];
+  number: number;
+  count: number;
+  firstId: number;
+  attempt: number;
+  seed: number;
+}
+
+/** GenerationOutcome is what a generation produced, or that it is still running (a Job). */
+export type GenerationOutcome =
+  | { kind: "points"; points: Params[]; warnings: string[] }
+  | { kind: "exhausted" }
+  | { kind: "failed"; message: string }
+  | { kind: "running"; requeueAfterMs: number };
+
+/** Generator produces a generation's points. */
+export interface Generator {
+  generate(req: GenerationRequest): Promise<GenerationOutcome>;
+  /** forget drops whatever the generator keeps for a request (it was deleted). */
+  forget?(uid: string): void;
+}
+
+/** pointKey is a canonical text of a point, to find duplicates. */
+export function pointKey(params: Record<string, unknown>): string {
+  return JSON.stringify(
+    Object.keys(params)
+      .sort()
+      .map((k) => [k, params[k]]),
+  );
+}
+
+/**
+ * acceptBatch canonicalises proposed points against the space (when there is one), keeps at most
+ * count of them, and drops any point already present or repeated, saying why in warnings.
+ * An out-of-space point fails the whole batch, naming the point.
+ */
+export function acceptBatch(
+  proposed: readonly unknown[],
+  space: SearchSpace | undefined,
+  existing: readonly Point[],
+  count: number,
+): { ok: true; points: Params[]; warnings: string[] } | { ok: false; message: string } {
+  const seen = new Set(existing.map((p) => pointKey(p.params)));
+  const points: Params[] = [];
+  const warnings: string[] = [];
+  for (const [i, raw] of proposed.entries()) {
+    let params = raw as Params;
+    if (space) {
+      const c = canonicalisePoint(space, raw);
+      if (!c.ok)
+        return { ok: false, message: `point ${i + 1} of the batch is not in the search space: ${c.error}` };
+      params = c.value;
+    } else if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+      return { ok: false, message: `point ${i + 1} of the batch is not an object of parameter values` };
+    }
+    const key = pointKey(params);
+    if (seen.has(key)) {
+      warnings.push(`dropped a duplicate of an existing point: ${JSON.stringify(params)}`);
+      continue;
+    }
+    seen.add(key);
+    if (points.length < count) points.push(params);
+  }
+  if (proposed.length > count)
+    warnings.push(`the generator proposed ${proposed.length} points; kept ${count}`);
+  return { ok: true, points, warnings };
+}
+
+/** BuiltinGenerator runs a built-in method on the worker pool, with a timeout. */
+export class BuiltinGenerator implements Generator {
+  private readonly states = new Map<string, unknown>();
+  private readonly pool: WorkerPool;
+  private readonly timeoutMs: number;
+
+  constructor(pool: WorkerPool, timeoutMs: number) {
+    this.pool = pool;
+    this.timeoutMs = timeoutMs;
+  }
+
+  async generate(req: GenerationRequest): Promise<GenerationOutcome> {
+    const { request, space } = req;
+    if (!space) return { kind: "failed", message: "the built-in methods need a search space" };
+    const uid = request.metadata?.uid ?? "";
+    try {
+      const result = await this.pool.run(
+        request.spec.method,
+        {
+          space,
+          history: historyOf(req.points),
+          count: req.count,
+          seed: generationSeed(req.seed, req.number),
+          direction: request.spec.objective?.direction ?? "minimize",
+          state: this.states.get(uid),
+        },
+        this.timeoutMs,
+      );
+      if (result.state !== undefined) this.states.set(uid, result.state);
+      if (result.points.length === 0) return { kind: "exhausted" };
+      const accepted = acceptBatch(result.points, space, req.points, req.count);
+      if (!accepted.ok) return { kind: "failed", message: accepted.message };
+      if (accepted.points.length === 0)
+        return { kind: "failed", message: `every proposed point was a duplicate` };
+      return { kind: "points", points: accepted.points, warnings: accepted.warnings };
+    } catch (e) {
+      return { kind: "failed", message: `method ${request.spec.method}: ${(e as Error).message}` };
+    }
+  }
+
+  forget(uid: string): void {
+    this.states.delete(uid);
+  }
+}

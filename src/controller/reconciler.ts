@@ -1,0 +1,482 @@
+/**
+ * The HPORequest reconciler: gather (the request and its set, from the caches), decide (the pure
+ * rules of spec.ts, points.ts and lifecycle.ts), act (create the set, write statuses, run a
+ * generation, emit events). Level-based: every call re-reads the state, so a missed, repeated or
+ * late event changes nothing. A generation is written to the request's status (state Running)
+ * before its points are stored, so an operator killed at any moment resumes it exactly once.
+ */
+import {
+  type HPORequest,
+  HPORequestResource,
+  type HPORequestStatus,
+  type HPORequestStatusLastGeneration,
+  type HyperParameterSet,
+  HyperParameterSetResource,
+  type HyperParameterSetStatus,
+  type Point,
+} from "../api/index.ts";
+import type { Params, SearchSpace } from "../generators/types.ts";
+import { type KubeClient, paths } from "../runtime/client.ts";
+import { AlreadyExistsError, ConflictError, NotFoundError } from "../runtime/errors.ts";
+import type { Informer } from "../runtime/informer.ts";
+import type { Recorder } from "./events.ts";
+import type { GenerationOutcome, Generator } from "./generator.ts";
+import { buildStatus, type GenerationPlan, invalidStatus, type Policy, planGeneration } from "./lifecycle.ts";
+import { appendBatch, countPoints, hasGeneration, initialPoints, mergeReports } from "./points.ts";
+import { seedOf, validateSpec } from "./spec.ts";
+
+/** ReconcilerMetrics is what the reconciler reports. */
+export interface ReconcilerMetrics {
+  pointsGenerated(method: string, n: number): void;
+  lossesRecorded(n: number): void;
+  generationDuration(method: string, seconds: number): void;
+  generationFailed(method: string): void;
+  phase(key: string, phase: string | undefined): void;
+}
+
+/** ReconcileLog is the logging a reconcile needs. */
+export interface ReconcileLog {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  debug(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** ReconcilerDeps are the reconciler's collaborators, passed in so tests can use small fakes. */
+export interface ReconcilerDeps {
+  client: KubeClient;
+  requests: Informer<HPORequest>;
+  sets: Informer<HyperParameterSet>;
+  generatorFor: (req: HPORequest) => Generator;
+  recorder: Recorder;
+  metrics: ReconcilerMetrics;
+  policy: Policy;
+  /** maxSetBytes is the largest HyperParameterSet the operator writes (below the API server's limit). */
+  maxSetBytes: number;
+  now?: () => Date;
+}
+
+/** ReconcileResult tells the work queue when to look again. */
+export interface ReconcileResult {
+  requeueAfterMs?: number;
+  requeue?: boolean;
+}
+
+const { apiVersion: API, plural: REQUESTS } = HPORequestResource;
+const SETS = HyperParameterSetResource.plural;
+const MAX_MESSAGES = 50;
+const WRITE_ATTEMPTS = 8;
+
+/** Work is the state one reconcile carries from gathering to writing. */
+interface Work {
+  req: HPORequest;
+  set: HyperParameterSet;
+  space: SearchSpace | undefined;
+  points: Point[];
+  messages: string[];
+  lastGeneration: HPORequestStatusLastGeneration | undefined;
+  exhausted: boolean;
+  batch?: { number: number; firstId: number; params: Params[] };
+  log: ReconcileLog;
+}
+
+/** Reconciler reconciles HPORequests. */
+export class Reconciler {
+  private readonly d: ReconcilerDeps;
+  private readonly now: () => Date;
+
+  constructor(deps: ReconcilerDeps) {
+    this.d = deps;
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  /** reconcile brings one request (key "namespace/name") one step closer to its spec. */
+  async reconcile(key: string, log: ReconcileLog): Promise<ReconcileResult> {
+    const [ns = "", name = ""] = key.split("/");
+    const req = this.d.requests.get(ns, name);
+    if (!req || req.metadata?.deletionTimestamp) {
+      this.d.metrics.phase(key, undefined);
+      return {};
+    }
+    try {
+      return await this.reconcileRequest(req, log);
+    } catch (e) {
+      if (e instanceof ConflictError) {
+        // A cache behind our own writes, or a concurrent spec change: refresh and look again at once.
+        log.debug("conflict; refreshing from the API server", { error: e.message });
+        await this.refresh(ns, name);
+        return { requeue: true };
+      }
+      throw e;
+    }
+  }
+
+  private async refresh(ns: string, name: string): Promise<void> {
+    await Promise.all([
+      this.d.client
+        .get<HPORequest>(paths.object(API, REQUESTS, ns, name))
+        .then((o) => this.d.requests.upsert(o))
+        .catch(() => undefined),
+      this.d.client
+        .get<HyperParameterSet>(paths.object(API, SETS, ns, name))
+        .then((o) => this.d.sets.upsert(o))
+        .catch(() => undefined),
+    ]);
+  }
+
+  private async reconcileRequest(req: HPORequest, log: ReconcileLog): Promise<ReconcileResult> {
+    const key = `${req.metadata?.namespace}/${req.metadata?.name}`;
+    const check = validateSpec(req);
+    if (!check.ok) {
+      const status = invalidStatus(req, check.message, this.now());
+      if (req.status?.message !== status.message) {
+        this.d.recorder.record(req, "Warning", "InvalidSpec", status.message ?? "");
+        await this.writeRequestStatus(req, status);
+      }
+      this.d.metrics.phase(key, "Failed");
+      return {};
+    }
+    const set = await this.ensureSet(req, log);
+    const w = this.gather(req, set, check.space, check.initial, log);
+    const plan = planGeneration(w.req, w.points, this.now(), this.d.policy, this.sizeLimited(w));
+    const result = await this.carryOut(w, plan);
+    await this.writeSet(w);
+    const status = await this.writeFinalStatus(w);
+    this.d.metrics.phase(key, status.phase);
+    return result;
+  }
+
+  /** gather merges the reports of the set into its points (seeding initial points the first time). */
+  private gather(
+    req: HPORequest,
+    set: HyperParameterSet,
+    space: SearchSpace | undefined,
+    initial: Point["params"][],
+    log: ReconcileLog,
+  ): Work {
+    const nowIso = this.now().toISOString();
+    const base =
+      set.status?.points ??
+      initialPoints(
+        {
+          ...req.spec,
+          initialPoints: (req.spec.initialPoints ?? []).map((p, i) => ({
+            ...p,
+            params: initial[i] ?? p.params,
+          })),
+        },
+        nowIso,
+      );
+    const merged = mergeReports(base, set.spec, nowIso);
+    if (merged.evaluated > 0) this.d.metrics.lossesRecorded(merged.evaluated);
+    const known = new Set(set.status?.messages ?? []);
+    const fresh = merged.messages.filter((m) => !known.has(m));
+    for (const m of fresh) this.d.recorder.record(req, "Warning", "ReportIgnored", m);
+    return {
+      req,
+      set,
+      space,
+      points: merged.points,
+      messages: [...(set.status?.messages ?? []), ...fresh].slice(-MAX_MESSAGES),
+      lastGeneration: req.status?.lastGeneration,
+      exhausted: req.status?.exhausted ?? false,
+      log,
+    };
+  }
+
+  /** sizeLimited tells whether one more full batch would push the set past its size limit. */
+  private sizeLimited(w: Work): boolean {
+    const bytes = JSON.stringify(w.points).length;
+    const per = w.points.length > 0 ? bytes / w.points.length : 256;
+    const batch = w.req.spec.pointsPerGeneration ?? 10;
+    return bytes + per * 1.5 * batch > this.d.maxSetBytes;
+  }
+
+  /** carryOut runs the generation plan; the intent is written before the generator runs. */
+  private async carryOut(w: Work, plan: GenerationPlan): Promise<ReconcileResult> {
+    switch (plan.kind) {
+      case "none":
+        return {};
+      case "wait":
+        return { requeueAfterMs: plan.afterMs };
+      case "complete":
+        w.lastGeneration = {
+          ...w.lastGeneration,
+          state: "Succeeded",
+          added: plan.added,
+          completedAt: this.nowIso(),
+        };
+        return {};
+      case "start":
+      case "retry": {
+        w.lastGeneration = {
+          number: plan.number,
+          requested: plan.count,
+          firstId: plan.firstId,
+          state: "Running",
+          attempts: plan.attempt,
+          startedAt: this.nowIso(),
+        };
+        const status = this.statusOf(w);
+        w.req = await this.writeRequestStatus(w.req, status);
+        w.log.info("generation started", {
+          generation: plan.number,
+          count: plan.count,
+          attempt: plan.attempt,
+        });
+        this.d.recorder.record(
+          w.req,
+          "Normal",
+          "GenerationStarted",
+          `generation ${plan.number} started: asking ${w.req.spec.method} for ${plan.count} points (attempt ${plan.attempt})`,
+        );
+        return this.runGeneration(w, plan);
+      }
+      case "resume":
+        w.log.info("resuming the generation in flight", { generation: plan.number });
+        return this.runGeneration(w, plan);
+    }
+  }
+
+  private async runGeneration(
+    w: Work,
+    plan: { number: number; count: number; firstId: number; attempt: number },
+  ): Promise<ReconcileResult> {
+    const method = w.req.spec.method;
+    const started = performance.now();
+    const outcome: GenerationOutcome = await this.d.generatorFor(w.req).generate({
+      request: w.req,
+      space: w.space,
+      points: w.points,
+      number: plan.number,
+      count: plan.count,
+      firstId: plan.firstId,
+      attempt: plan.attempt,
+      seed: seedOf(w.req),
+    });
+    if (outcome.kind === "running") return { requeueAfterMs: outcome.requeueAfterMs };
+    this.d.metrics.generationDuration(method, (performance.now() - started) / 1000);
+    const lg = w.lastGeneration ?? {};
+    const completedAt = this.nowIso();
+    if (outcome.kind === "failed") {
+      this.d.metrics.generationFailed(method);
+      w.lastGeneration = { ...lg, state: "Failed", completedAt, message: outcome.message, added: 0 };
+      w.log.warn("generation failed", {
+        generation: plan.number,
+        attempt: plan.attempt,
+        error: outcome.message,
+      });
+      this.d.recorder.record(
+        w.req,
+        "Warning",
+        "GenerationFailed",
+        `generation ${plan.number} failed (attempt ${plan.attempt}): ${outcome.message}`,
+      );
+      return { requeue: true };
+    }
+    if (outcome.kind === "exhausted") {
+      w.exhausted = true;
+      w.lastGeneration = {
+        ...lg,
+        state: "Succeeded",
+        completedAt,
+        added: 0,
+        message: "the generator returned no points",
+      };
+      this.d.recorder.record(
+        w.req,
+        "Normal",
+        "GeneratorExhausted",
+        `generation ${plan.number}: the generator has no more points`,
+      );
+      return {};
+    }
+    w.batch = { number: plan.number, firstId: plan.firstId, params: outcome.points };
+    w.points = appendBatch(w.points, outcome.points, plan.number, plan.firstId, completedAt);
+    const last = plan.firstId + outcome.points.length - 1;
+    const message = [
+      `added ${outcome.points.length} points (ids ${plan.firstId}-${last})`,
+      ...outcome.warnings,
+    ].join("; ");
+    w.lastGeneration = { ...lg, state: "Succeeded", completedAt, added: outcome.points.length, message };
+    this.d.metrics.pointsGenerated(method, outcome.points.length);
+    this.d.recorder.record(w.req, "Normal", "GenerationFinished", `generation ${plan.number}: ${message}`);
+    return {};
+  }
+
+  private nowIso(): string {
+    return this.now().toISOString();
+  }
+
+  private statusOf(w: Work): HPORequestStatus {
+    return buildStatus({
+      req: w.req,
+      points: w.points,
+      lastGeneration: w.lastGeneration,
+      exhausted: w.exhausted,
+      sizeLimited: this.sizeLimited(w) && !w.batch,
+      setName: w.set.metadata?.name ?? "",
+      seed: seedOf(w.req),
+      now: this.now(),
+      policy: this.d.policy,
+    });
+  }
+
+  /** ensureSet returns the request's HyperParameterSet, creating it with an owner reference. */
+  private async ensureSet(req: HPORequest, log: ReconcileLog): Promise<HyperParameterSet> {
+    const ns = req.metadata?.namespace ?? "";
+    const name = req.metadata?.name ?? "";
+    const cached = this.d.sets.get(ns, name);
+    if (cached) return cached;
+    const body: HyperParameterSet = {
+      apiVersion: API,
+      kind: "HyperParameterSet",
+      metadata: {
+        name,
+        namespace: ns,
+        labels: { "hpo.dev/request": name },
+        ownerReferences: [
+          {
+            apiVersion: API,
+            kind: "HPORequest",
+            name,
+            uid: req.metadata?.uid ?? "",
+            controller: true,
+            blockOwnerDeletion: true,
+          },
+        ],
+      },
+      spec: { request: name },
+    };
+    try {
+      const created = await this.d.client.create<HyperParameterSet>(paths.collection(API, SETS, ns), body);
+      this.d.sets.upsert(created);
+      log.info("created the HyperParameterSet");
+      this.d.recorder.record(req, "Normal", "SetCreated", `created HyperParameterSet ${name}`);
+      return created;
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+      const existing = await this.d.client.get<HyperParameterSet>(paths.object(API, SETS, ns, name));
+      this.d.sets.upsert(existing);
+      return existing;
+    }
+  }
+
+  /** writeSet stores the points (merged reports and any new batch), retrying on conflicts. */
+  private async writeSet(w: Work): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      const status = this.setStatus(w);
+      if (sameSetStatus(w.set.status, status)) return;
+      try {
+        const written = await this.d.client.replace<HyperParameterSet>(
+          paths.object(API, SETS, w.set.metadata?.namespace ?? "", w.set.metadata?.name ?? "", "status"),
+          { ...w.set, status },
+        );
+        this.d.sets.upsert(written);
+        w.set = written;
+        return;
+      } catch (e) {
+        if (!(e instanceof ConflictError) || attempt >= WRITE_ATTEMPTS) throw e;
+        // Someone reported a loss meanwhile: merge again on the fresh set, keep the batch.
+        const fresh = await this.d.client.get<HyperParameterSet>(
+          paths.object(API, SETS, w.set.metadata?.namespace ?? "", w.set.metadata?.name ?? ""),
+        );
+        this.d.sets.upsert(fresh);
+        this.regather(w, fresh);
+      }
+    }
+  }
+
+  private regather(w: Work, fresh: HyperParameterSet): void {
+    const nowIso = this.nowIso();
+    let points = fresh.status?.points ?? w.points.filter((p) => p.generation === 0);
+    if (w.batch && !hasGeneration(points, w.batch.number)) {
+      points = appendBatch(points, w.batch.params, w.batch.number, w.batch.firstId, nowIso);
+    }
+    const merged = mergeReports(points, fresh.spec, nowIso);
+    if (merged.evaluated > 0) this.d.metrics.lossesRecorded(merged.evaluated);
+    w.set = fresh;
+    w.points = merged.points;
+  }
+
+  private setStatus(w: Work): HyperParameterSetStatus {
+    const counts = countPoints(w.points);
+    return {
+      observedGeneration: w.set.metadata?.generation ?? 0,
+      ...counts,
+      messages: w.messages.length ? w.messages : undefined,
+      points: w.points,
+    };
+  }
+
+  /** writeFinalStatus writes the request's status, recomputed on a fresh copy after a conflict. */
+  private async writeFinalStatus(w: Work): Promise<HPORequestStatus> {
+    for (let attempt = 1; ; attempt++) {
+      const status = this.statusOf(w);
+      const before = w.req.status?.phase;
+      try {
+        w.req = await this.writeRequestStatus(w.req, status);
+        if (before !== status.phase) this.announcePhase(w, status);
+        return status;
+      } catch (e) {
+        if (!(e instanceof ConflictError) || attempt >= WRITE_ATTEMPTS) throw e;
+        const ns = w.req.metadata?.namespace ?? "";
+        const fresh = await this.d.client.get<HPORequest>(
+          paths.object(API, REQUESTS, ns, w.req.metadata?.name ?? ""),
+        );
+        this.d.requests.upsert(fresh);
+        w.req = { ...fresh, status: { ...fresh.status, lastGeneration: w.req.status?.lastGeneration } };
+      }
+    }
+  }
+
+  private announcePhase(w: Work, status: HPORequestStatus): void {
+    const phase = status.phase ?? "";
+    if (phase === "Generating" || phase === "Waiting" || phase === "Pending") return;
+    const type = phase === "Failed" ? "Warning" : "Normal";
+    w.log.info("phase changed", { phase });
+    this.d.recorder.record(w.req, type, phase, status.message ?? phase);
+  }
+
+  /** writeRequestStatus replaces the request's status when it changed (conditional on resourceVersion). */
+  private async writeRequestStatus(req: HPORequest, status: HPORequestStatus): Promise<HPORequest> {
+    if (sameRequestStatus(req.status, status)) return req;
+    const ns = req.metadata?.namespace ?? "";
+    const name = req.metadata?.name ?? "";
+    try {
+      const written = await this.d.client.replace<HPORequest>(
+        paths.object(API, REQUESTS, ns, name, "status"),
+        {
+          ...req,
+          status,
+        },
+      );
+      this.d.requests.upsert(written);
+      return written;
+    } catch (e) {
+      if (e instanceof NotFoundError) return req; // deleted meanwhile
+      throw e;
+    }
+  }
+}
+
+/** canonical is JSON with object keys sorted, so equal values compare equal whatever their key order. */
+export function canonical(v: unknown): string {
+  return JSON.stringify(v, (_k, val) =>
+    val && typeof val === "object" && !Array.isArray(val)
+      ? Object.fromEntries(
+          Object.keys(val)
+            .sort()
+            .map((k) => [k, (val as Record<string, unknown>)[k]]),
+        )
+      : val,
+  );
+}
+
+/** sameRequestStatus tells whether a write would change nothing (it is then skipped). */
+function sameRequestStatus(a: HPORequestStatus | undefined, b: HPORequestStatus): boolean {
+  return canonical(a ?? {}) === canonical(b);
+}
+
+function sameSetStatus(a: HyperParameterSetStatus | undefined, b: HyperParameterSetStatus): boolean {
+  return canonical(a ?? {}) === canonical(b);
+}

@@ -1,0 +1,263 @@
+/**
+ * Informer keeps an in-memory copy of one kind of object (list, then watch) and tells a handler
+ * what changed. Its watches survive: a 410 Gone relists, a watch that goes silent past the
+ * watchdog's limit is restarted, errors back off with jitter, and bookmarks keep the resume point
+ * fresh. One watch per namespace when the scope is a list of namespaces, else one for all.
+ */
+import type { KubeClient } from "./client.ts";
+import { paths } from "./client.ts";
+import { GoneError } from "./errors.ts";
+
+/** KubeObject is the part of every object the informer reads. */
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    deletionTimestamp?: string | Date;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  };
+}
+
+/** EventType is what happened to an object. */
+export type EventType = "ADDED" | "MODIFIED" | "DELETED";
+
+/** Handler is told about each change; old is the previous copy for MODIFIED and DELETED. */
+export type Handler<T> = (type: EventType, obj: T, old: T | undefined) => void;
+
+/** InformerLog is the logging the informer needs. */
+export interface InformerLog {
+  info(msg: string, fields?: Record<string, unknown>): void;
+  warn(msg: string, fields?: Record<string, unknown>): void;
+  debug(msg: string, fields?: Record<string, unknown>): void;
+}
+
+/** InformerOptions configure an informer. */
+export interface InformerOptions {
+  client: KubeClient;
+  apiVersion: string;
+  plural: string;
+  /** namespaces to watch; undefined or empty means all namespaces. */
+  namespaces?: string[];
+  labelSelector?: string;
+  log: InformerLog;
+  /** idleTimeoutMs restarts a watch that delivered nothing (not even a bookmark) for this long. */
+  idleTimeoutMs?: number;
+  /** backoff after a failed list or watch, doubling from initialMs to maxMs, with jitter. */
+  backoff?: { initialMs: number; maxMs: number };
+  /** onWatchError is called for each failed list or watch (for metrics). */
+  onWatchError?: (err: unknown) => void;
+}
+
+interface WatchEvent<T> {
+  type: EventType | "BOOKMARK" | "ERROR";
+  object: T & { code?: number; message?: string };
+}
+
+/** keyOf is "namespace/name" of an object. */
+export function keyOf(obj: KubeObject): string {
+  return `${obj.metadata?.namespace ?? ""}/${obj.metadata?.name ?? ""}`;
+}
+
+/** backoffMs is the delay before retry attempt n (0-based): doubling, capped, with ±25 % jitter. */
+export function backoffMs(attempt: number, initialMs: number, maxMs: number, random = Math.random): number {
+  const base = Math.min(maxMs, initialMs * 2 ** Math.min(attempt, 30));
+  return Math.round(base * (0.75 + random() * 0.5));
+}
+
+/** Informer lists and watches one resource and keeps a cache of it. */
+export class Informer<T extends KubeObject> {
+  private readonly store = new Map<string, T>();
+  private readonly handlers: Handler<T>[] = [];
+  private readonly opts: Required<Omit<InformerOptions, "namespaces" | "labelSelector" | "onWatchError">> &
+    InformerOptions;
+  private readonly synced = new Set<string>();
+  private abort = new AbortController();
+  private loops: Promise<void>[] = [];
+  private syncWaiters: (() => void)[] = [];
+
+  constructor(opts: InformerOptions) {
+    this.opts = { idleTimeoutMs: 120_000, backoff: { initialMs: 200, maxMs: 5_000 }, ...opts };
+  }
+
+  /** on registers a handler for changes. */
+  on(handler: Handler<T>): void {
+    this.handlers.push(handler);
+  }
+
+  private scopes(): (string | undefined)[] {
+    return this.opts.namespaces?.length ? this.opts.namespaces : [undefined];
+  }
+
+  /** start begins listing and watching; it returns at once. */
+  start(): void {
+    this.abort = new AbortController();
+    this.loops = this.scopes().map((ns) => this.run(ns));
+  }
+
+  /** stop ends every watch and waits for the loops to finish. */
+  async stop(): Promise<void> {
+    this.abort.abort();
+    await Promise.allSettled(this.loops);
+  }
+
+  /** hasSynced tells whether every scope has completed its first list. */
+  hasSynced(): boolean {
+    return this.synced.size === this.scopes().length;
+  }
+
+  /** waitForSync resolves once every scope has completed its first list. */
+  waitForSync(): Promise<void> {
+    if (this.hasSynced()) return Promise.resolve();
+    return new Promise((res) => this.syncWaiters.push(res));
+  }
+
+  /** get returns the cached object, if any. */
+  get(namespace: string, name: string): T | undefined {
+    return this.store.get(`${namespace}/${name}`);
+  }
+
+  /** list returns the cached objects, of one namespace or all. */
+  list(namespace?: string): T[] {
+    const all = [...this.store.values()];
+    return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
+  }
+
+  /** upsert puts an object the caller just wrote into the cache, without telling the handlers. */
+  upsert(obj: T): void {
+    this.store.set(keyOf(obj), obj);
+  }
+
+  private emit(type: EventType, obj: T, old: T | undefined): void {
+    for (const h of this.handlers) h(type, obj, old);
+  }
+
+  private apply(type: EventType, obj: T): void {
+    const key = keyOf(obj);
+    const old = this.store.get(key);
+    if (type === "DELETED") {
+      this.store.delete(key);
+      this.emit(type, obj, old);
+      return;
+    }
+    this.store.set(key, obj);
+    // The same version we wrote through (or saw already) is no news.
+    if (old?.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
+    this.emit(old ? "MODIFIED" : "ADDED", obj, old);
+  }
+
+  private inScope(obj: T, namespace: string | undefined): boolean {
+    return namespace === undefined || obj.metadata?.namespace === namespace;
+  }
+
+  /** relist replaces the cache of a scope with a fresh list and returns its resourceVersion. */
+  private async relist(namespace: string | undefined): Promise<string> {
+    const { client, apiVersion, plural, labelSelector } = this.opts;
+    const items: T[] = [];
+    let cont: string | undefined;
+    let rv = "";
+    do {
+      const page = await client.get<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
+        paths.collection(apiVersion, plural, namespace),
+        {
+          query: { labelSelector, limit: 500, continue: cont },
+          signal: this.abort.signal,
+          timeoutMs: 60_000,
+        },
+      );
+      items.push(...page.items);
+      cont = page.metadata.continue || undefined;
+      rv = page.metadata.resourceVersion;
+    } while (cont);
+    const seen = new Set<string>();
+    for (const item of items) {
+      seen.add(keyOf(item));
+      this.apply("ADDED", item);
+    }
+    for (const [key, obj] of [...this.store]) {
+      if (this.inScope(obj, namespace) && !seen.has(key)) this.apply("DELETED", obj);
+    }
+    this.synced.add(namespace ?? "");
+    if (this.hasSynced()) for (const w of this.syncWaiters.splice(0)) w();
+    return rv;
+  }
+
+  /** watch follows changes from rv until the stream ends; it returns the last resourceVersion seen. */
+  private async watch(namespace: string | undefined, rv: string): Promise<string> {
+    const { client, apiVersion, plural, labelSelector, idleTimeoutMs } = this.opts;
+    const stream = client.lines(paths.collection(apiVersion, plural, namespace), {
+      query: {
+        watch: true,
+        resourceVersion: rv,
+        allowWatchBookmarks: true,
+        labelSelector,
+        timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+      },
+      signal: this.abort.signal,
+      idleTimeoutMs,
+    });
+    for await (const line of stream) {
+      if (!line) continue;
+      const ev = JSON.parse(line) as WatchEvent<T>;
+      if (ev.type === "ERROR") {
+        if (ev.object.code === 410)
+          throw new GoneError(410, `watch ${plural}: ${ev.object.message ?? "Gone"}`);
+        throw new Error(`watch ${plural}: ${ev.object.message ?? "error event"}`);
+      }
+      rv = ev.object.metadata?.resourceVersion ?? rv;
+      if (ev.type !== "BOOKMARK") this.apply(ev.type, ev.object);
+    }
+    return rv;
+  }
+
+  private async run(namespace: string | undefined): Promise<void> {
+    const { log, backoff } = this.opts;
+    const scope = namespace ?? "(all namespaces)";
+    let rv: string | undefined;
+    let failures = 0;
+    while (!this.abort.signal.aborted) {
+      try {
+        if (rv === undefined) rv = await this.relist(namespace);
+        rv = await this.watch(namespace, rv);
+        failures = 0;
+      } catch (err) {
+        if (this.abort.signal.aborted) return;
+        this.opts.onWatchError?.(err);
+        if (err instanceof GoneError) {
+          log.info("watch expired (410 Gone): relisting", { resource: this.opts.plural, namespace: scope });
+          rv = undefined;
+          continue;
+        }
+        const delay = backoffMs(failures++, backoff.initialMs, backoff.maxMs);
+        log.warn("list/watch failed; retrying", {
+          resource: this.opts.plural,
+          namespace: scope,
+          error: (err as Error).message,
+          retryInMs: delay,
+        });
+        // After repeated failures the cache may have missed deletions: relist.
+        if (failures > 3) rv = undefined;
+        await sleep(delay, this.abort.signal);
+      }
+    }
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((res) => {
+    const t = setTimeout(res, ms);
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(t);
+        res();
+      },
+      { once: true },
+    );
+  });
+}

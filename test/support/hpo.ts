@@ -1,0 +1,134 @@
+/**
+ * Reading HPORequests and HyperParameterSets in tests, and waiting for them to reach a state.
+ * Reads go through the REST client (fast polling); user actions go through kubectl.
+ */
+import { inject } from "vitest";
+import type { HPORequest, HyperParameterSet, Point } from "../../src/api/index.ts";
+import { KubeClient, loadKubeConfig, paths } from "../../src/runtime/client.ts";
+import { NotFoundError } from "../../src/runtime/errors.ts";
+import { kubectlOk } from "./kubectl.ts";
+
+let client: KubeClient | undefined;
+
+/** api is a REST client on the test cluster. */
+export function api(): KubeClient {
+  client ??= new KubeClient(loadKubeConfig(inject("kubeconfig")));
+  return client;
+}
+
+/** getRequest reads a request, or undefined when it does not exist. */
+export async function getRequest(ns: string, name: string): Promise<HPORequest | undefined> {
+  try {
+    return await api().get<HPORequest>(paths.object("hpo.dev/v1alpha1", "hporequests", ns, name));
+  } catch (e) {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  }
+}
+
+/** getSet reads a set, or undefined when it does not exist. */
+export async function getSet(ns: string, name: string): Promise<HyperParameterSet | undefined> {
+  try {
+    return await api().get<HyperParameterSet>(
+      paths.object("hpo.dev/v1alpha1", "hyperparametersets", ns, name),
+    );
+  } catch (e) {
+    if (e instanceof NotFoundError) return undefined;
+    throw e;
+  }
+}
+
+/** waitFor polls check until it returns a value (not undefined/false), or fails with what it last saw. */
+export async function waitFor<T>(
+  what: string,
+  check: () => Promise<T | undefined | false>,
+  timeoutMs = 30_000,
+  describe?: () => Promise<string>,
+): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError = "";
+  for (;;) {
+    try {
+      const v = await check();
+      if (v !== undefined && v !== false) return v;
+    } catch (e) {
+      lastError = (e as Error).message;
+    }
+    if (Date.now() > deadline) {
+      const state = describe ? await describe().catch((e) => String(e)) : "";
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what} ${lastError}\n${state}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+/** points returns the points of a set (empty when it has none yet). */
+export async function points(ns: string, name: string): Promise<Point[]> {
+  return (await getSet(ns, name))?.status?.points ?? [];
+}
+
+/** waitForPoints waits until the set holds exactly n points. */
+export function waitForPoints(ns: string, name: string, n: number, timeoutMs = 30_000): Promise<Point[]> {
+  return waitFor(
+    `${n} points in ${ns}/${name}`,
+    async () => {
+      const p = await points(ns, name);
+      return p.length === n ? p : undefined;
+    },
+    timeoutMs,
+    async () => JSON.stringify((await getRequest(ns, name))?.status, null, 1),
+  );
+}
+
+/** waitForPhase waits until the request reaches phase. */
+export function waitForPhase(
+  ns: string,
+  name: string,
+  phase: string,
+  timeoutMs = 30_000,
+): Promise<HPORequest> {
+  return waitFor(
+    `phase ${phase} of ${ns}/${name}`,
+    async () => {
+      const r = await getRequest(ns, name);
+      return r?.status?.phase === phase ? r : undefined;
+    },
+    timeoutMs,
+    async () => JSON.stringify((await getRequest(ns, name))?.status, null, 1),
+  );
+}
+
+/** reportLosses reports losses with one kubectl merge patch. */
+export function reportLosses(ns: string, name: string, losses: Record<string, number>): void {
+  kubectlOk(["patch", "-n", ns, "hps", name, "--type", "merge", "-p", JSON.stringify({ spec: { losses } })]);
+}
+
+/** applyRequest applies a request manifest (JSON) with kubectl. */
+export function applyRequest(ns: string, name: string, spec: Record<string, unknown>): void {
+  const body = {
+    apiVersion: "hpo.dev/v1alpha1",
+    kind: "HPORequest",
+    metadata: { name, namespace: ns },
+    spec,
+  };
+  kubectlOk(["apply", "-f", "-"], JSON.stringify(body));
+}
+
+/** eventsOf lists the reasons and messages of the events about an object. */
+export async function eventsOf(
+  ns: string,
+  name: string,
+): Promise<{ type: string; reason: string; message: string }[]> {
+  const list = await api().get<{
+    items: { type: string; reason: string; message: string; involvedObject: { name: string } }[];
+  }>(`/api/v1/namespaces/${ns}/events`);
+  return list.items
+    .filter((e) => e.involvedObject.name === name)
+    .map(({ type, reason, message }) => ({ type, reason, message }));
+}
+
+/** lossOf is a deterministic toy objective of a point, so tests can compute the expected best. */
+export function lossOf(p: Point): number {
+  const v = Object.values(p.params).map((x) => (typeof x === "number" ? x : String(x).length));
+  return Math.round(v.reduce((a, b) => a + Math.abs(b - 0.3), 0) * 1e6) / 1e6;
+}
