@@ -1,0 +1,83 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import { flags, parseConfig, parseDuration } from "./config.ts";
+import { requestChanged, setChanged } from "./predicates.ts";
+
+describe("parseConfig", () => {
+  it("has sensible defaults", () => {
+    const c = parseConfig([], {});
+    expect(c).toMatchObject({
+      namespaces: [],
+      concurrency: 4,
+      logLevel: "info",
+      metricsAddress: ":8080",
+      probeAddress: ":8081",
+      leaderElect: false,
+      leaderElectionNamespace: "default",
+      leaseDurationMs: 15_000,
+      renewDeadlineMs: 10_000,
+      retryPeriodMs: 2_000,
+      methodTimeoutMs: 60_000,
+      retries: 3,
+      maxSetBytes: 1_400_000,
+    });
+  });
+  it("reads the environment, and flags win over it", () => {
+    const env = {
+      HPO_NAMESPACES: "a, b",
+      HPO_CONCURRENCY: "8",
+      HPO_LEADER_ELECT: "true",
+      POD_NAMESPACE: "ops",
+    };
+    expect(parseConfig([], env)).toMatchObject({
+      namespaces: ["a", "b"],
+      concurrency: 8,
+      leaderElect: true,
+      leaderElectionNamespace: "ops",
+    });
+    expect(parseConfig(["--concurrency=2", "--namespaces=c"], env)).toMatchObject({
+      namespaces: ["c"],
+      concurrency: 2,
+    });
+  });
+  it.each([
+    [["--concurrency=0"], '--concurrency: "0" must be a whole number >= 1'],
+    [["--lease-duration=soon"], '--lease-duration: "soon" is not a duration'],
+    [["--leader-elect=maybe"], '--leader-elect: "maybe" must be true or false'],
+    [["--log-level=loud"], 'unknown log level "loud"'],
+    [["--no-such-flag=1"], "Unknown option '--no-such-flag'"],
+  ])("refuses %j with a clear message", (argv, message) => {
+    expect(() => parseConfig(argv, {})).toThrow(message);
+  });
+  it("reads durations", () => {
+    expect([
+      parseDuration("250ms", "x"),
+      parseDuration("15s", "x"),
+      parseDuration("5m", "x"),
+      parseDuration("2", "x"),
+    ]).toEqual([250, 15_000, 300_000, 2000]);
+  });
+  it("documents every flag and its environment variable in docs/operator.md", () => {
+    const doc = readFileSync(new URL("../../docs/operator.md", import.meta.url), "utf8");
+    for (const f of flags) {
+      expect(doc).toContain(`--${f.name}`);
+      expect(doc).toContain(`${f.env}`);
+    }
+  });
+});
+
+describe("predicates", () => {
+  const obj = (generation: number, labels: Record<string, string> = {}, deleting = false) => ({
+    metadata: { generation, labels, ...(deleting ? { deletionTimestamp: "2026-01-01T00:00:00Z" } : {}) },
+  });
+  it("ignore the operator's own status writes and pass spec, label and deletion changes", () => {
+    expect(requestChanged("MODIFIED", obj(1), obj(1))).toBe(false);
+    expect(requestChanged("MODIFIED", obj(2), obj(1))).toBe(true);
+    expect(requestChanged("MODIFIED", obj(1, { a: "b" }), obj(1))).toBe(true);
+    expect(requestChanged("MODIFIED", obj(1, {}, true), obj(1))).toBe(true);
+    expect(requestChanged("ADDED", obj(1), undefined)).toBe(true);
+    expect(setChanged("MODIFIED", obj(3), obj(3))).toBe(false);
+    expect(setChanged("MODIFIED", obj(4), obj(3))).toBe(true);
+    expect(setChanged("DELETED", obj(3), obj(3))).toBe(true);
+  });
+});

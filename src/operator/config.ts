@@ -1,0 +1,220 @@
+/**
+ * The operator's configuration: command-line flags, each with an environment variable behind it
+ * (flags win). Read once at start-up and passed down; nothing reads the environment later.
+ */
+import { hostname } from "node:os";
+import { parseArgs } from "node:util";
+import { type Level, parseLevel } from "../runtime/log.ts";
+
+/** OperatorConfig is everything `hpo-operator run` is told. */
+export interface OperatorConfig {
+  kubeconfig?: string;
+  context?: string;
+  /** namespaces to serve; empty means all namespaces. */
+  namespaces: string[];
+  concurrency: number;
+  logLevel: Level;
+  metricsAddress: string;
+  probeAddress: string;
+  leaderElect: boolean;
+  leaderElectionNamespace: string;
+  leaderElectionId: string;
+  identity: string;
+  leaseDurationMs: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+  methodWorkers: number;
+  methodTimeoutMs: number;
+  retries: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  maxSetBytes: number;
+  resyncMs: number;
+}
+
+/** Flag describes one flag: its name, environment variable, default and help. */
+interface Flag {
+  name: string;
+  env: string;
+  def: string;
+  help: string;
+  bool?: boolean;
+}
+
+/** flags lists every flag of `hpo-operator run`. */
+export const flags: Flag[] = [
+  {
+    name: "kubeconfig",
+    env: "KUBECONFIG",
+    def: "",
+    help: "kubeconfig file (default: in-cluster, then ~/.kube/config)",
+  },
+  { name: "context", env: "HPO_CONTEXT", def: "", help: "kubeconfig context (default: the current one)" },
+  {
+    name: "namespaces",
+    env: "HPO_NAMESPACES",
+    def: "",
+    help: "comma-separated namespaces to serve (default: all)",
+  },
+  { name: "concurrency", env: "HPO_CONCURRENCY", def: "4", help: "requests reconciled at once" },
+  { name: "log-level", env: "HPO_LOG_LEVEL", def: "info", help: "debug, info, warn or error" },
+  {
+    name: "metrics-bind-address",
+    env: "HPO_METRICS_BIND_ADDRESS",
+    def: ":8080",
+    help: 'where /metrics is served ("0" = any free port, "" = off)',
+  },
+  {
+    name: "health-probe-bind-address",
+    env: "HPO_HEALTH_PROBE_BIND_ADDRESS",
+    def: ":8081",
+    help: "where /healthz and /readyz are served",
+  },
+  {
+    name: "leader-elect",
+    env: "HPO_LEADER_ELECT",
+    def: "false",
+    help: "elect a leader on a Lease, so that replicas can run",
+    bool: true,
+  },
+  {
+    name: "leader-election-namespace",
+    env: "POD_NAMESPACE",
+    def: "default",
+    help: "namespace of the leader Lease",
+  },
+  {
+    name: "leader-election-id",
+    env: "HPO_LEADER_ELECTION_ID",
+    def: "hpo-operator",
+    help: "name of the leader Lease",
+  },
+  {
+    name: "identity",
+    env: "POD_NAME",
+    def: "",
+    help: "this replica's name in the Lease (default: hostname and pid)",
+  },
+  {
+    name: "lease-duration",
+    env: "HPO_LEASE_DURATION",
+    def: "15s",
+    help: "how long a leader's lease lasts unrenewed",
+  },
+  {
+    name: "renew-deadline",
+    env: "HPO_RENEW_DEADLINE",
+    def: "10s",
+    help: "how long a leader retries renewing before it steps down",
+  },
+  { name: "retry-period", env: "HPO_RETRY_PERIOD", def: "2s", help: "time between leader election attempts" },
+  {
+    name: "method-workers",
+    env: "HPO_METHOD_WORKERS",
+    def: "2",
+    help: "worker threads for built-in methods",
+  },
+  {
+    name: "method-timeout",
+    env: "HPO_METHOD_TIMEOUT",
+    def: "60s",
+    help: "longest a built-in method may take for one generation",
+  },
+  {
+    name: "generation-retries",
+    env: "HPO_GENERATION_RETRIES",
+    def: "3",
+    help: "retries of a failed generation unless spec.generator.retries says otherwise",
+  },
+  {
+    name: "generation-retry-base",
+    env: "HPO_GENERATION_RETRY_BASE",
+    def: "5s",
+    help: "delay before the first retry; doubles per attempt",
+  },
+  {
+    name: "generation-retry-max",
+    env: "HPO_GENERATION_RETRY_MAX",
+    def: "5m",
+    help: "longest delay between retries",
+  },
+  {
+    name: "max-set-bytes",
+    env: "HPO_MAX_SET_BYTES",
+    def: "1400000",
+    help: "largest HyperParameterSet written (below the API server's 1.5 MiB)",
+  },
+  {
+    name: "resync-period",
+    env: "HPO_RESYNC_PERIOD",
+    def: "10m",
+    help: "every request is reconciled at least this often",
+  },
+];
+
+/** parseDuration reads "250ms", "15s", "5m", "1h" or a number of seconds into milliseconds. */
+export function parseDuration(s: string, what: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/.exec(s.trim());
+  if (!m) throw new Error(`${what}: "${s}" is not a duration; write it like 500ms, 15s, 5m or 1h`);
+  const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
+  return Number(m[1]) * unit;
+}
+
+function parseCount(s: string, what: string, min: number): number {
+  const n = Number(s);
+  if (!Number.isInteger(n) || n < min) throw new Error(`${what}: "${s}" must be a whole number >= ${min}`);
+  return n;
+}
+
+function parseBool(s: string, what: string): boolean {
+  if (/^(true|1|yes)$/i.test(s)) return true;
+  if (/^(false|0|no)$/i.test(s)) return false;
+  throw new Error(`${what}: "${s}" must be true or false`);
+}
+
+/** usage is the help text of `hpo-operator run`. */
+export function usage(): string {
+  const rows = flags.map(
+    (f) => `  --${f.name.padEnd(27)} ${f.help} [$${f.env}${f.def ? `, default ${f.def}` : ""}]`,
+  );
+  return `usage: hpo-operator run [flags]\n\nflags:\n${rows.join("\n")}\n`;
+}
+
+/** parseConfig reads flags (argv) over environment (env) over defaults; it throws a clear message on bad input. */
+export function parseConfig(argv: string[], env: Record<string, string | undefined>): OperatorConfig {
+  const options = Object.fromEntries(flags.map((f) => [f.name, { type: "string" as const }]));
+  const { values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  const get = (name: string): string => {
+    const f = flags.find((x) => x.name === name) as Flag;
+    const v = values[name];
+    return (typeof v === "string" ? v : undefined) ?? env[f.env] ?? f.def;
+  };
+  const flag = (name: string) => `--${name}`;
+  const dur = (name: string) => parseDuration(get(name), flag(name));
+  return {
+    kubeconfig: get("kubeconfig") || undefined,
+    context: get("context") || undefined,
+    namespaces: get("namespaces")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    concurrency: parseCount(get("concurrency"), flag("concurrency"), 1),
+    logLevel: parseLevel(get("log-level")),
+    metricsAddress: get("metrics-bind-address"),
+    probeAddress: get("health-probe-bind-address"),
+    leaderElect: parseBool(get("leader-elect"), flag("leader-elect")),
+    leaderElectionNamespace: get("leader-election-namespace"),
+    leaderElectionId: get("leader-election-id"),
+    identity: get("identity") || `${hostname()}_${process.pid}`,
+    leaseDurationMs: dur("lease-duration"),
+    renewDeadlineMs: dur("renew-deadline"),
+    retryPeriodMs: dur("retry-period"),
+    methodWorkers: parseCount(get("method-workers"), flag("method-workers"), 1),
+    methodTimeoutMs: dur("method-timeout"),
+    retries: parseCount(get("generation-retries"), flag("generation-retries"), 0),
+    retryBaseMs: dur("generation-retry-base"),
+    retryMaxMs: dur("generation-retry-max"),
+    maxSetBytes: parseCount(get("max-set-bytes"), flag("max-set-bytes"), 10_000),
+    resyncMs: dur("resync-period"),
+  };
+}

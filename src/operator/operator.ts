@@ -1,0 +1,179 @@
+/**
+ * The operator process: wires the caches, the work queue, the reconciler, leader election and the
+ * probe/metrics servers together, and shuts them down in order.
+ */
+import {
+  type HPORequest,
+  HPORequestResource,
+  type HyperParameterSet,
+  HyperParameterSetResource,
+} from "../api/index.ts";
+import { EventRecorder } from "../controller/events.ts";
+import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
+import { Reconciler, type ReconcilerMetrics } from "../controller/reconciler.ts";
+import { KubeClient, loadKubeConfig } from "../runtime/client.ts";
+import { Controller } from "../runtime/controller.ts";
+import { Informer, type KubeObject, keyOf } from "../runtime/informer.ts";
+import { LeaderElector } from "../runtime/leader.ts";
+import type { Logger } from "../runtime/log.ts";
+import { createMetrics, type Metrics } from "../runtime/metrics.ts";
+import { healthz, metricsHandler, readyz, startHttpServer } from "../runtime/server.ts";
+import { WorkerPool } from "../workers/pool.ts";
+import type { OperatorConfig } from "./config.ts";
+import { requestChanged, setChanged } from "./predicates.ts";
+
+/** Operator is a running operator. */
+export interface Operator {
+  /** done resolves when the operator has stopped (after stop(), or when it lost leadership). */
+  done: Promise<void>;
+  stop(): Promise<void>;
+  metrics: Metrics;
+}
+
+function reconcilerMetrics(m: Metrics): ReconcilerMetrics {
+  const phases = new Map<string, string>();
+  const refresh = () => {
+    const counts = new Map<string, number>();
+    for (const p of phases.values()) counts.set(p, (counts.get(p) ?? 0) + 1);
+    m.requests.reset();
+    for (const [phase, n] of counts) m.requests.set({ phase }, n);
+  };
+  return {
+    pointsGenerated: (method, n) => m.pointsGenerated.inc({ method }, n),
+    lossesRecorded: (n) => m.lossesRecorded.inc(n),
+    generationDuration: (method, s) => m.generationDuration.observe({ method }, s),
+    generationFailed: (method) => m.generationFailures.inc({ method }),
+    phase: (key, phase) => {
+      if (phase === undefined) phases.delete(key);
+      else phases.set(key, phase);
+      refresh();
+    },
+  };
+}
+
+/** startOperator starts everything and returns at once; the caller awaits done or calls stop. */
+export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<Operator> {
+  const client = new KubeClient(loadKubeConfig(cfg.kubeconfig, cfg.context));
+  const metrics = createMetrics();
+  const informerOpts = { client, namespaces: cfg.namespaces, log: log.child({ component: "informer" }) };
+  const requests = new Informer<HPORequest & KubeObject>({ ...informerOpts, ...HPORequestResource });
+  const sets = new Informer<HyperParameterSet & KubeObject>({
+    ...informerOpts,
+    ...HyperParameterSetResource,
+  });
+  const pool = new WorkerPool(cfg.methodWorkers);
+  const builtin = new BuiltinGenerator(pool, cfg.methodTimeoutMs);
+  const generatorFor = (_req: HPORequest): Generator => builtin;
+  const recorder = new EventRecorder(client, "hpo-operator", (err) =>
+    log.warn("could not record an event", { error: (err as Error).message }),
+  );
+  const rmetrics = reconcilerMetrics(metrics);
+  const reconciler = new Reconciler({
+    client,
+    requests,
+    sets,
+    generatorFor,
+    recorder,
+    metrics: rmetrics,
+    policy: { retries: cfg.retries, retryBaseMs: cfg.retryBaseMs, retryMaxMs: cfg.retryMaxMs },
+    maxSetBytes: cfg.maxSetBytes,
+  });
+  const controller = new Controller({
+    name: "hporequest",
+    reconcile: (key, ctx) => reconciler.reconcile(key, ctx.log),
+    workers: cfg.concurrency,
+    logger: log,
+    metrics,
+  });
+
+  requests.on((type, obj, old) => {
+    if (type === "DELETED") {
+      builtin.forget(obj.metadata?.uid ?? "");
+      rmetrics.phase(keyOf(obj), undefined);
+    }
+    if (requestChanged(type, obj, old)) controller.enqueue(keyOf(obj));
+  });
+  sets.on((type, obj, old) => {
+    if (setChanged(type, obj, old)) controller.enqueue(`${obj.metadata?.namespace}/${obj.spec?.request}`);
+  });
+
+  const ready = () => requests.hasSynced() && sets.hasSynced();
+  const probes = { "/healthz": healthz(), "/readyz": readyz({ caches: ready }) };
+  const metricsRoutes = { "/metrics": metricsHandler(metrics.registry) };
+  const same = cfg.metricsAddress === cfg.probeAddress;
+  const probeServer = await startHttpServer(
+    cfg.probeAddress,
+    same ? { ...probes, ...metricsRoutes } : probes,
+    log,
+  );
+  const metricsServer = same ? undefined : await startHttpServer(cfg.metricsAddress, metricsRoutes, log);
+  log.info("serving probes and metrics", {
+    probePort: probeServer.port,
+    metricsPort: metricsServer?.port ?? probeServer.port,
+  });
+
+  requests.start();
+  sets.start();
+  let resync: NodeJS.Timeout | undefined;
+  const lead = async () => {
+    await Promise.all([requests.waitForSync(), sets.waitForSync()]);
+    log.info("caches synced; reconciling", { requests: requests.list().length });
+    controller.start();
+    for (const r of requests.list()) controller.enqueue(keyOf(r));
+    resync = setInterval(() => {
+      for (const r of requests.list()) controller.enqueue(keyOf(r));
+    }, cfg.resyncMs);
+    resync.unref();
+  };
+
+  let stopping: Promise<void> | undefined;
+  let elector: LeaderElector | undefined;
+  let resolveDone = () => {};
+  const done = new Promise<void>((r) => {
+    resolveDone = r;
+  });
+  const stop = (): Promise<void> => {
+    stopping ??= (async () => {
+      log.info("shutting down");
+      clearInterval(resync);
+      await controller.stop();
+      await elector?.stop({ release: true });
+      await Promise.all([requests.stop(), sets.stop()]);
+      await recorder.flush();
+      await pool.close();
+      await probeServer.close();
+      await metricsServer?.close();
+      client.close();
+      log.info("stopped");
+      resolveDone();
+    })();
+    return stopping;
+  };
+
+  if (cfg.leaderElect) {
+    elector = new LeaderElector({
+      client,
+      namespace: cfg.leaderElectionNamespace,
+      name: cfg.leaderElectionId,
+      identity: cfg.identity,
+      leaseDurationMs: cfg.leaseDurationMs,
+      renewDeadlineMs: cfg.renewDeadlineMs,
+      retryPeriodMs: cfg.retryPeriodMs,
+      logger: log,
+      metrics,
+      onStartedLeading: () => {
+        log.info("became the leader", { identity: cfg.identity });
+        void lead();
+      },
+      onStoppedLeading: () => {
+        // Like controller-runtime: a replica that lost its lease stops, and is restarted clean.
+        log.warn("leadership lost; stopping", { identity: cfg.identity });
+        void stop();
+      },
+    });
+    void elector.run();
+  } else {
+    void lead();
+  }
+  return { done, stop, metrics };
+}

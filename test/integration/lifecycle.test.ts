@@ -1,0 +1,240 @@
+/**
+ * The lifecycle a user relies on, on the real control plane with the real operator process and the
+ * real kubectl: apply, read points, report losses one by one and in bulk, new generations at the
+ * threshold, a clean end with the right best point; overlap with minUnevaluatedPoints; suspend;
+ * raising maxPoints of a finished request; and bad input that must never crash or lose a loss.
+ */
+import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { Point } from "../../src/api/index.ts";
+import {
+  applyRequest,
+  eventsOf,
+  getRequest,
+  getSet,
+  lossOf,
+  points,
+  reportLosses,
+  waitFor,
+  waitForPhase,
+  waitForPoints,
+} from "../support/hpo.ts";
+import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
+import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
+
+let ns = "";
+let op: OperatorProcess;
+
+beforeAll(async () => {
+  ns = newNamespace("life");
+  op = await startOperatorProcess({ kubeconfig: inject("kubeconfig"), args: [`--namespaces=${ns}`] });
+});
+afterAll(async () => {
+  await op?.kill("SIGTERM");
+  deleteNamespace(ns);
+});
+
+const space = {
+  lr: { type: "float", low: 1e-5, high: 0.1, log: true },
+  layers: { type: "int", low: 1, high: 8 },
+  optimizer: { type: "categorical", choices: ["adam", "sgd"] },
+};
+
+function inSpace(p: Point): boolean {
+  const { lr, layers, optimizer } = p.params as { lr: number; layers: number; optimizer: string };
+  return (
+    lr >= 1e-5 &&
+    lr <= 0.1 &&
+    Number.isInteger(layers) &&
+    layers >= 1 &&
+    layers <= 8 &&
+    ["adam", "sgd"].includes(optimizer)
+  );
+}
+
+describe("a whole lifecycle", () => {
+  it("generates at the threshold, records every loss and ends Finished with the best point", async () => {
+    applyRequest(ns, "life", {
+      method: "random",
+      searchSpace: space,
+      maxPoints: 25,
+      pointsPerGeneration: 10,
+      initialPoints: [{ params: { lr: 0.01, layers: 2, optimizer: "adam" }, loss: 0.41 }],
+      seed: 7,
+    });
+    // The initial point is evaluated, so the first generation starts at once: 1 + 10 points.
+    let pts = await waitForPoints(ns, "life", 11);
+    expect(pts[0]).toMatchObject({ id: "1", state: "Evaluated", loss: 0.41, generation: 0 });
+    expect(pts.slice(1).map((p) => p.id)).toEqual(["2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]);
+    expect(pts.slice(1).every((p) => p.generation === 1 && p.state === "New" && inSpace(p))).toBe(true);
+    const req = await waitForPhase(ns, "life", "Waiting");
+    expect(req.status?.points).toEqual({ total: 11, evaluated: 1, unevaluated: 10, failed: 0 });
+
+    // A user reads the points with kubectl and reports losses one by one...
+    const fromKubectl = JSON.parse(kubectlOk(["get", "-n", ns, "hps", "life", "-o", "json"])).status
+      .points as Point[];
+    expect(fromKubectl.map((p) => p.id)).toEqual(pts.map((p) => p.id));
+    const reported = new Map<string, number>([["1", 0.41]]);
+    for (const p of pts.slice(1, 6)) {
+      reported.set(p.id, lossOf(p));
+      reportLosses(ns, "life", { [p.id]: lossOf(p) });
+    }
+    await waitFor(
+      "5 losses recorded",
+      async () => (await getRequest(ns, "life"))?.status?.points?.evaluated === 6,
+    );
+    expect(await points(ns, "life")).toHaveLength(11); // threshold not crossed: no new generation
+
+    // ...and the rest in bulk: crossing the threshold brings generation 2.
+    const bulk = Object.fromEntries(pts.slice(6).map((p) => [p.id, lossOf(p)]));
+    for (const [id, l] of Object.entries(bulk)) reported.set(id, l);
+    reportLosses(ns, "life", bulk);
+    pts = await waitForPoints(ns, "life", 21);
+    expect(pts.slice(11).every((p) => p.generation === 2 && p.state === "New")).toBe(true);
+
+    const gen2 = Object.fromEntries(pts.slice(11).map((p) => [p.id, lossOf(p)]));
+    for (const [id, l] of Object.entries(gen2)) reported.set(id, l);
+    reportLosses(ns, "life", gen2);
+    // maxPoints 25: the last generation asks for 4.
+    pts = await waitForPoints(ns, "life", 25);
+    expect(pts.slice(21).map((p) => p.id)).toEqual(["22", "23", "24", "25"]);
+    const gen3 = Object.fromEntries(pts.slice(21).map((p) => [p.id, lossOf(p)]));
+    for (const [id, l] of Object.entries(gen3)) reported.set(id, l);
+    reportLosses(ns, "life", gen3);
+
+    const done = await waitForPhase(ns, "life", "Finished");
+    const final = (await points(ns, "life")) as Point[];
+    expect(final).toHaveLength(25);
+    expect(new Set(final.map((p) => p.id)).size).toBe(25);
+    for (const p of final) expect(p.loss).toBe(reported.get(p.id));
+    const [bestId, bestLoss] = [...reported].sort(
+      (a, b) => a[1] - b[1] || Number(a[0]) - Number(b[0]),
+    )[0] as [string, number];
+    expect(done.status?.best).toMatchObject({ id: bestId, loss: bestLoss });
+    expect(done.status?.points).toEqual({ total: 25, evaluated: 25, unevaluated: 0, failed: 0 });
+    expect(done.status?.generations).toBe(3);
+    const cond = Object.fromEntries((done.status?.conditions ?? []).map((c) => [c.type, c]));
+    expect(cond.Ready).toMatchObject({
+      status: "True",
+      reason: "Finished",
+      observedGeneration: done.metadata?.generation,
+    });
+    expect(cond.Complete).toMatchObject({ status: "True" });
+    expect(cond.Failed).toMatchObject({ status: "False" });
+    expect(cond.SpecValid).toMatchObject({ status: "True" });
+
+    const reasons = (await eventsOf(ns, "life")).map((e) => e.reason);
+    for (const r of ["SetCreated", "GenerationStarted", "GenerationFinished", "Finished"])
+      expect(reasons).toContain(r);
+    const printed = kubectlOk(["get", "-n", ns, "hpor", "life"]);
+    expect(printed).toMatch(new RegExp(`life\\s+random\\s+Finished\\s+25\\s+25\\s+${bestLoss}`));
+  });
+
+  it("raising maxPoints of a Finished request resumes it", async () => {
+    kubectlOk(["patch", "-n", ns, "hpor", "life", "--type", "merge", "-p", '{"spec":{"maxPoints":30}}']);
+    const pts = await waitForPoints(ns, "life", 30);
+    expect(pts.slice(25).every((p) => p.generation === 4)).toBe(true);
+    await waitForPhase(ns, "life", "Waiting");
+  });
+});
+
+describe("minUnevaluatedPoints overlaps generation with evaluation", () => {
+  it("starts the next generation when the unevaluated points fall to the threshold", async () => {
+    applyRequest(ns, "overlap", {
+      method: "random",
+      searchSpace: space,
+      pointsPerGeneration: 4,
+      minUnevaluatedPoints: 2,
+      maxPoints: 12,
+    });
+    const gen1 = await waitForPoints(ns, "overlap", 4);
+    reportLosses(ns, "overlap", { [gen1[0]?.id ?? ""]: 1 });
+    await waitFor(
+      "1 loss recorded",
+      async () => (await getRequest(ns, "overlap"))?.status?.points?.evaluated === 1,
+    );
+    expect(await points(ns, "overlap")).toHaveLength(4); // 3 unevaluated > 2
+    reportLosses(ns, "overlap", { [gen1[1]?.id ?? ""]: 2 });
+    const pts = await waitForPoints(ns, "overlap", 8); // 2 unevaluated <= 2: generation 2 while 2 still train
+    expect(pts.filter((p) => p.state === "New").map((p) => p.id)).toEqual(["3", "4", "5", "6", "7", "8"]);
+  });
+});
+
+describe("suspend", () => {
+  it("pauses generation without losing losses, and resumes", async () => {
+    applyRequest(ns, "pause", { method: "random", searchSpace: space, pointsPerGeneration: 3, maxPoints: 9 });
+    const gen1 = await waitForPoints(ns, "pause", 3);
+    kubectlOk(["patch", "-n", ns, "hpor", "pause", "--type", "merge", "-p", '{"spec":{"suspend":true}}']);
+    await waitForPhase(ns, "pause", "Suspended");
+    reportLosses(ns, "pause", Object.fromEntries(gen1.map((p, i) => [p.id, i])));
+    await waitFor(
+      "losses recorded while suspended",
+      async () => (await getRequest(ns, "pause"))?.status?.points?.evaluated === 3,
+    );
+    await new Promise((r) => setTimeout(r, 500));
+    expect(await points(ns, "pause")).toHaveLength(3);
+    kubectlOk(["patch", "-n", ns, "hpor", "pause", "--type", "merge", "-p", '{"spec":{"suspend":false}}']);
+    await waitForPoints(ns, "pause", 6);
+  });
+});
+
+describe("bad input never crashes the operator nor loses a loss", () => {
+  it("reports a loss for an unknown id, a second different loss and a loss on a failed point", async () => {
+    applyRequest(ns, "bad", { method: "random", searchSpace: space, pointsPerGeneration: 3, maxPoints: 3 });
+    const [a, b, c] = (await waitForPoints(ns, "bad", 3)) as [Point, Point, Point];
+    kubectlOk([
+      "patch",
+      "-n",
+      ns,
+      "hps",
+      "bad",
+      "--type",
+      "merge",
+      "-p",
+      `{"spec":{"failed":{"${c.id}":"OOMKilled"}}}`,
+    ]);
+    reportLosses(ns, "bad", { [a.id]: 0.5, "99": 0.1 });
+    await waitFor(
+      "the loss of a recorded",
+      async () => (await getRequest(ns, "bad"))?.status?.points?.evaluated === 1,
+    );
+    reportLosses(ns, "bad", { [a.id]: 0.7, [c.id]: 0.2 });
+    const set = await waitFor("three messages", async () => {
+      const s = await getSet(ns, "bad");
+      return (s?.status?.messages?.length ?? 0) >= 3 ? s : undefined;
+    });
+    const msgs = set.status?.messages ?? [];
+    expect(msgs).toContain("loss 0.1 for point 99 ignored: there is no point 99 (ids run from 1 to 3)");
+    expect(msgs).toContain(
+      `a second, different loss 0.7 for point ${a.id} ignored: the first recorded loss 0.5 stands`,
+    );
+    expect(msgs).toContain(`loss 0.2 for point ${c.id} ignored: the point is marked failed (OOMKilled)`);
+    const byId = Object.fromEntries((set.status?.points ?? []).map((p) => [p.id, p]));
+    expect(byId[a.id]).toMatchObject({ state: "Evaluated", loss: 0.5 });
+    expect(byId[c.id]).toMatchObject({ state: "Failed", reason: "OOMKilled" });
+    const warnings = (await eventsOf(ns, "bad")).filter(
+      (e) => e.type === "Warning" && e.reason === "ReportIgnored",
+    );
+    expect(warnings.map((e) => e.message).sort()).toEqual([...msgs].sort());
+    // The request still ends: b is reported; c failed, so the end is SubFinished.
+    reportLosses(ns, "bad", { [b.id]: 0.3 });
+    const done = await waitForPhase(ns, "bad", "SubFinished");
+    expect(done.status?.points).toEqual({ total: 3, evaluated: 2, unevaluated: 0, failed: 1 });
+    expect(op.child.exitCode).toBeNull();
+  });
+
+  it("an invalid search space sets SpecValid=False with what to fix, and creates nothing", async () => {
+    applyRequest(ns, "invalid", {
+      method: "tpe",
+      searchSpace: { opt: { type: "categorical", choices: [{ a: 1 }] } },
+    });
+    const req = await waitForPhase(ns, "invalid", "Failed");
+    const specValid = req.status?.conditions?.find((c) => c.type === "SpecValid");
+    expect(specValid).toMatchObject({ status: "False", reason: "InvalidSpec" });
+    expect(specValid?.message).toContain("spec.searchSpace");
+    expect(specValid?.message).toContain('"opt"');
+    expect(req.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False" });
+    expect(await getSet(ns, "invalid")).toBeUndefined();
+    const ev = (await eventsOf(ns, "invalid")).find((e) => e.reason === "InvalidSpec");
+    expect(ev?.type).toBe("Warning");
+  });
+});
