@@ -63,7 +63,14 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
   });
   const pool = new WorkerPool(cfg.methodWorkers);
   const builtin = new BuiltinGenerator(pool, cfg.methodTimeoutMs);
-  const generatorFor = (_req: HPORequest): Generator => builtin;
+  const noJobs: Generator = {
+    generate: async (req) => ({
+      kind: "failed",
+      message: `method ${req.request.spec.method} runs a generator container as a Job, which this operator version cannot do yet`,
+    }),
+  };
+  const generatorFor = (req: HPORequest): Generator =>
+    req.spec.method === "container" || req.spec.method === "nevergrad" ? noJobs : builtin;
   const recorder = new EventRecorder(client, "hpo-operator", (err) =>
     log.warn("could not record an event", { error: (err as Error).message }),
   );

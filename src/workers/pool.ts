@@ -1,6 +1,7 @@
 /**
  * WorkerPool runs built-in methods on a fixed set of worker threads, one task per worker at a time,
- * with a timeout: a worker that overruns is terminated and replaced, and its task fails.
+ * with a timeout: a worker that overruns is terminated and replaced, and its task fails. Threads
+ * start on first use (each costs ~30 MB), so an operator that only runs container generators has none.
  */
 import { Worker } from "node:worker_threads";
 import type { SuggestInput, SuggestResult } from "../generators/types.ts";
@@ -36,10 +37,12 @@ export class WorkerPool {
   private closed = false;
 
   private readonly workerUrl: URL;
+  private readonly size: number;
 
+  /** The pool starts no thread until the first task, then grows to size threads as tasks wait. */
   constructor(size: number, workerUrl = new URL("./method-worker.ts", import.meta.url)) {
     this.workerUrl = workerUrl;
-    for (let i = 0; i < size; i++) this.slots.push(this.spawn());
+    this.size = size;
   }
 
   private spawn(): Slot {
@@ -72,12 +75,14 @@ export class WorkerPool {
     slot.task = undefined;
     void slot.worker.terminate();
     const i = this.slots.indexOf(slot);
-    if (i >= 0 && !this.closed) this.slots[i] = this.spawn();
+    if (i >= 0) this.slots.splice(i, 1); // pump() starts a fresh thread when work waits
     task?.reject(err);
     this.pump();
   }
 
   private pump(): void {
+    const idle = this.slots.filter((s) => !s.task).length;
+    for (let i = idle; i < this.queue.length && this.slots.length < this.size; i++) this.slots.push(this.spawn());
     for (const slot of this.slots) {
       if (slot.task || this.queue.length === 0) continue;
       const task = this.queue.shift() as Pending;

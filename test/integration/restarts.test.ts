@@ -38,32 +38,6 @@ afterAll(async () => {
   await Promise.all(procs.map((p) => p.kill()));
 });
 
-/** trainer reports the loss of every new point until stopped, and remembers what it reported. */
-function trainer(ns: string, name: string) {
-  const reported = new Map<string, number>();
-  let stop = false;
-  const loop = (async () => {
-    while (!stop) {
-      const fresh = (await points(ns, name).catch(() => [])).filter(
-        (p) => p.state === "New" && !reported.has(p.id),
-      );
-      if (fresh.length > 0) {
-        const batch = Object.fromEntries(fresh.slice(0, 2).map((p) => [p.id, lossOf(p)]));
-        reportLosses(ns, name, batch);
-        for (const [id, l] of Object.entries(batch)) reported.set(id, l);
-      }
-      await new Promise((r) => setTimeout(r, 30));
-    }
-  })();
-  return {
-    reported,
-    stop: async () => {
-      stop = true;
-      await loop;
-    },
-  };
-}
-
 function checkFinal(final: Point[], total: number, reported: Map<string, number>): void {
   expect(final.map((p) => p.id)).toEqual(Array.from({ length: total }, (_, i) => String(i + 1)));
   expect(new Set(final.map((p) => pointKey(p.params))).size).toBe(total);
@@ -88,7 +62,7 @@ describe("the operator killed with SIGKILL at random moments", () => {
       pointsPerGeneration: 3,
       seed: 11,
     });
-    const fleet = trainer(ns, "chaos");
+    const fleet = startTrainer(ns, "chaos");
     let op = await start(ns);
     for (let kill = 1; kill <= 20; kill++) {
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 400));

@@ -132,3 +132,32 @@ export function lossOf(p: Point): number {
   const v = Object.values(p.params).map((x) => (typeof x === "number" ? x : String(x).length));
   return Math.round(v.reduce((a, b) => a + Math.abs(b - 0.3), 0) * 1e6) / 1e6;
 }
+
+/**
+ * startTrainer is a simulated training fleet: it reports the loss (lossOf, or the given objective) of
+ * every new point, two at a time, until stopped, and remembers what it reported.
+ */
+export function startTrainer(ns: string, name: string, objective: (p: Point) => number = lossOf) {
+  const reported = new Map<string, number>();
+  let stop = false;
+  const loop = (async () => {
+    while (!stop) {
+      const fresh = (await points(ns, name).catch(() => [])).filter(
+        (p) => p.state === "New" && !reported.has(p.id),
+      );
+      if (fresh.length > 0) {
+        const batch = Object.fromEntries(fresh.slice(0, 2).map((p) => [p.id, objective(p)]));
+        reportLosses(ns, name, batch);
+        for (const [id, l] of Object.entries(batch)) reported.set(id, l);
+      }
+      await new Promise((r) => setTimeout(r, 30));
+    }
+  })();
+  return {
+    reported,
+    stop: async () => {
+      stop = true;
+      await loop;
+    },
+  };
+}
