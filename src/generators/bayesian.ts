@@ -11,7 +11,7 @@
  * - Batches and pending points: each chosen (or pending) point is added to the GP as a fantasy
  *   observation, its posterior mean (kriging believer, the default) or a constant liar
  *   (`liar: "min" | "mean" | "max"` of the observed losses).
- * - Large histories: the GP conditions on at most `maxModelPoints` (default 500) observations and
+ * - Large histories: the GP conditions on at most `maxModelPoints` (default 300) observations and
  *   fits its hyperparameters on at most `fitPoints` (default 100); a capped set keeps the best half
  *   by loss and a seeded random sample of the rest.
  * - Start: until `startupPoints` (default min(10, 2d + 2)) observations exist, points continue a
@@ -54,10 +54,10 @@ export function bayesianOptions(options: Record<string, unknown> = {}, d = 1): B
   const liar = options.liar;
   return {
     startupPoints: Math.max(2, num("startupPoints", Math.min(10, 2 * d + 2))),
-    maxModelPoints: num("maxModelPoints", 500),
+    maxModelPoints: num("maxModelPoints", 300),
     fitPoints: num("fitPoints", 100),
-    candidates: num("candidates", 512),
-    localSearch: num("localSearch", 60),
+    candidates: num("candidates", 256),
+    localSearch: num("localSearch", 40),
     liar: liar === "min" || liar === "mean" || liar === "max" ? liar : "believer",
   };
 }
@@ -141,7 +141,7 @@ function fitHyperparameters(data: GpData, fitSet: GpData, state: unknown): Float
   if (Array.isArray(previous) && previous.length === data.dims + 2 && previous.every(Number.isFinite)) {
     return fitTheta(fitSet, [Float64Array.from(previous as number[])], 20);
   }
-  return fitTheta(fitSet, [defaultTheta(data.dims), defaultTheta(data.dims, 2)], 50);
+  return fitTheta(fitSet, [defaultTheta(data.dims), defaultTheta(data.dims, 2)], 30);
 }
 
 interface Search {

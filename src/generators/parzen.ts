@@ -6,7 +6,10 @@
  * larger gap to the neighbouring observations, clipped to [range / min(100, n + 2), range].
  */
 import { numericStep } from "./dims.ts";
-import { logNormMass, normLogPdf } from "./normal.ts";
+import { logNormMass } from "./normal.ts";
+
+const LOG_SQRT_2PI = 0.5 * Math.log(2 * Math.PI);
+
 import type { Rng } from "./rng.ts";
 import type { Dim } from "./types.ts";
 
@@ -40,6 +43,8 @@ type Kernels =
       mu: Float64Array;
       sigma: Float64Array;
       logZ: Float64Array;
+      /** logNorm = -log(sigma) - logZ - log(sqrt(2 pi)): the constant part of each kernel's log density. */
+      logNorm: Float64Array;
     }
   | { kind: "categorical"; logp: Float64Array[] };
 
@@ -88,26 +93,40 @@ function numericKernels(axis: Axis & { kind: "numeric" }, values: number[]): Ker
     mu[i] = axis.log ? Math.log(v) : v;
   });
   const sigma = new Float64Array(n + 1);
-  const order = Array.from({ length: n }, (_, i) => i).sort((a, b) => (mu[a] as number) - (mu[b] as number));
-  const sorted = [axis.lo, ...order.map((i) => mu[i] as number), axis.hi];
+  const sorted = mu.slice(0, n).sort();
   const minSigma = range / Math.min(100, n + 2);
-  order.forEach((obs, rank) => {
-    const s = rank + 1;
-    let gap = Math.max(
-      (sorted[s] as number) - (sorted[s - 1] as number),
-      (sorted[s + 1] as number) - (sorted[s] as number),
-    );
-    if (n >= 2 && rank === 0) gap = (sorted[2] as number) - (sorted[1] as number);
-    if (n >= 2 && rank === n - 1) gap = (sorted[n] as number) - (sorted[n - 1] as number);
-    sigma[obs] = Math.min(range, Math.max(minSigma, gap));
-  });
+  for (let i = 0; i < n; i++) {
+    const rank = lowerBound(sorted, mu[i] as number);
+    const left = rank === 0 ? axis.lo : (sorted[rank - 1] as number);
+    const right = rank === n - 1 ? axis.hi : (sorted[rank + 1] as number);
+    const here = sorted[rank] as number;
+    let gap = Math.max(here - left, right - here);
+    if (n >= 2 && rank === 0) gap = right - here;
+    if (n >= 2 && rank === n - 1) gap = here - left;
+    sigma[i] = Math.min(range, Math.max(minSigma, gap));
+  }
   mu[n] = (axis.lo + axis.hi) / 2;
   sigma[n] = range;
   const logZ = Float64Array.from(mu, (m, k) => {
     const s = sigma[k] as number;
-    return logNormMass((axis.lo - m) / s, (axis.hi - m) / s);
+    const a = (axis.lo - m) / s;
+    const b = (axis.hi - m) / s;
+    return a < -8 && b > 8 ? 0 : logNormMass(a, b); // beyond 8 sigma on both sides the mass is 1 to 1e-15
   });
-  return { kind: "numeric", axis, mu, sigma, logZ };
+  const logNorm = Float64Array.from(logZ, (z, k) => -z - Math.log(sigma[k] as number) - LOG_SQRT_2PI);
+  return { kind: "numeric", axis, mu, sigma, logZ, logNorm };
+}
+
+/** lowerBound returns the first index of sorted holding a value >= x. */
+function lowerBound(sorted: Float64Array, x: number): number {
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if ((sorted[mid] as number) < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function categoricalKernels(choices: number, observed: number[], priorWeight: number): Kernels {
@@ -159,13 +178,12 @@ export function sampleEstimator(est: Estimator, rng: Rng): number[] {
 }
 
 function addNumericTerms(acc: Float64Array, kernels: Kernels & { kind: "numeric" }, x: number): void {
-  const { axis, mu, sigma, logZ } = kernels;
+  const { axis, mu, sigma, logZ, logNorm } = kernels;
   if (axis.step === 0) {
     const t = axis.log ? Math.log(x) : x;
     for (let k = 0; k < acc.length; k++) {
-      const s = sigma[k] as number;
-      const z = (t - (mu[k] as number)) / s;
-      acc[k] = (acc[k] as number) + normLogPdf(z) - Math.log(s) - (logZ[k] as number);
+      const z = (t - (mu[k] as number)) / (sigma[k] as number);
+      acc[k] = (acc[k] as number) - 0.5 * z * z + (logNorm[k] as number);
     }
     return;
   }

@@ -14,6 +14,7 @@ import {
   type Axis,
   axisOf,
   buildEstimator,
+  type Estimator,
   logPdfEstimator,
   optunaWeights,
   sampleEstimator,
@@ -73,19 +74,19 @@ interface Split {
   above: number[][];
 }
 
-function split(rows: number[][], losses: number[], liars: number[][]): Split {
+function split(rows: number[][], losses: number[]): Split {
   const byLoss = rows.map((_, i) => i).sort((a, b) => (losses[a] as number) - (losses[b] as number) || a - b);
   const isBelow = new Array<boolean>(rows.length).fill(false);
   for (const i of byLoss.slice(0, gamma(rows.length))) isBelow[i] = true;
-  return {
-    below: rows.filter((_, i) => isBelow[i]),
-    above: [...rows.filter((_, i) => !isBelow[i]), ...liars],
-  };
+  return { below: rows.filter((_, i) => isBelow[i]), above: rows.filter((_, i) => !isBelow[i]) };
 }
 
-function bestCandidate(axes: Axis[], groups: Split, opts: TpeOptions, rng: Rng): number[] {
-  const l = buildEstimator(axes, groups.below, optunaWeights(groups.below.length), opts.priorWeight);
-  const g = buildEstimator(axes, groups.above, optunaWeights(groups.above.length), opts.priorWeight);
+function estimator(axes: Axis[], rows: number[][], opts: TpeOptions): Estimator {
+  return buildEstimator(axes, rows, optunaWeights(rows.length), opts.priorWeight);
+}
+
+/** bestCandidate draws candidates from l and returns the one with the largest log l(x) - log g(x). */
+function bestCandidate(l: Estimator, g: Estimator, opts: TpeOptions, rng: Rng): number[] {
   let best: number[] = [];
   let bestScore = Number.NEGATIVE_INFINITY;
   for (let i = 0; i < opts.candidates; i++) {
@@ -99,13 +100,22 @@ function bestCandidate(axes: Axis[], groups: Split, opts: TpeOptions, rng: Rng):
   return best;
 }
 
-function proposeTpe(axes: Axis[], groups: Split, opts: TpeOptions, rng: Rng): number[] {
-  if (opts.multivariate) return bestCandidate(axes, groups, opts, rng);
-  return axes.map((axis, d) => {
-    const column = (rows: number[][]) => rows.map((r) => [r[d] as number]);
-    const one = { below: column(groups.below), above: column(groups.above) };
-    return bestCandidate([axis], one, opts, rng)[0] as number;
-  });
+/**
+ * proposer returns a function proposing one point given the current liars. The below estimator is
+ * fixed for the call (liars only ever join the above group), so it is built once.
+ */
+function proposer(axes: Axis[], groups: Split, opts: TpeOptions, rng: Rng): (liars: number[][]) => number[] {
+  if (opts.multivariate) {
+    const l = estimator(axes, groups.below, opts);
+    return (liars) => bestCandidate(l, estimator(axes, [...groups.above, ...liars], opts), opts, rng);
+  }
+  const column = (rows: number[][], d: number) => rows.map((r) => [r[d] as number]);
+  const ls = axes.map((axis, d) => estimator([axis], column(groups.below, d), opts));
+  return (liars) =>
+    axes.map((axis, d) => {
+      const g = estimator([axis], column([...groups.above, ...liars], d), opts);
+      return bestCandidate(ls[d] as Estimator, g, opts, rng)[0] as number;
+    });
 }
 
 /** tpeMethod proposes points with the tree-structured Parzen estimator. */
@@ -123,9 +133,10 @@ export const tpeMethod: Method = {
     const rows = prepared.observations.map((o) => toInternal(space, o.params));
     const losses = prepared.observations.map((o) => o.loss);
     const liars = opts.constantLiar ? prepared.pending.map((p) => toInternal(space, p.params)) : [];
+    const propose = proposer(axes, split(rows, losses), opts, ctx.rng);
     const points = collectBatch(
       ctx,
-      () => fromInternal(space, proposeTpe(axes, split(rows, losses, liars), opts, ctx.rng)),
+      () => fromInternal(space, propose(liars)),
       (p) => {
         if (opts.constantLiar) liars.push(toInternal(space, p));
       },
