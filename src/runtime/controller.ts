@@ -122,6 +122,10 @@ export class Controller {
     for (let key = await this.queue.get(); key !== undefined; key = await this.queue.get()) {
       try {
         await this.reconcileHandler(key);
+      } catch (err) {
+        // Only bookkeeping (logging, metrics) can land here; keep the worker alive and the key retried.
+        this.log.error("Worker failed around a reconcile", { key, err });
+        this.queue.addRateLimited(key);
       } finally {
         this.queue.done(key);
       }

@@ -85,7 +85,7 @@ export function parseMicroTime(s: string): number {
   return Date.parse(`${m[1]}${m[3]}`) + fraction * 1000;
 }
 
-/** LeaderElector campaigns for a Lease and keeps it while it leads. */
+/** LeaderElector campaigns for a Lease and keeps it while it leads; it campaigns once (make a new one to run again). */
 export class LeaderElector {
   readonly name: string;
   readonly identity: string;
@@ -150,7 +150,7 @@ export class LeaderElector {
     if ((options.release ?? true) && this.leader === this.identity) await this.release();
   }
 
-  /** release clears holderIdentity if this candidate holds the lease; it returns whether the lease is not ours. */
+  /** release clears holderIdentity if this candidate holds the lease; it resolves true once the lease is not ours. */
   async release(): Promise<boolean> {
     try {
       const lease = await this.opts.client.get<Lease>(this.path, { timeoutMs: this.renewDeadlineMs });
