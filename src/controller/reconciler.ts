@@ -308,17 +308,20 @@ export class Reconciler {
   }
 
   private statusOf(w: Work): HPORequestStatus {
-    return buildStatus({
-      req: w.req,
-      points: w.points,
-      lastGeneration: w.lastGeneration,
-      exhausted: w.exhausted,
-      sizeLimited: this.sizeLimited(w) && !w.batch,
-      setName: w.set.metadata?.name ?? "",
-      seed: seedOf(w.req),
-      now: this.now(),
-      policy: this.d.policy,
-    });
+    return withForeign(
+      w.req.status,
+      buildStatus({
+        req: w.req,
+        points: w.points,
+        lastGeneration: w.lastGeneration,
+        exhausted: w.exhausted,
+        sizeLimited: this.sizeLimited(w) && !w.batch,
+        setName: w.set.metadata?.name ?? "",
+        seed: seedOf(w.req),
+        now: this.now(),
+        policy: this.d.policy,
+      }),
+    );
   }
 
   /** ensureSet returns the request's HyperParameterSet, creating it with an owner reference. */
@@ -400,12 +403,12 @@ export class Reconciler {
 
   private setStatus(w: Work): HyperParameterSetStatus {
     const counts = countPoints(w.points);
-    return {
+    return withForeign(w.set.status, {
       observedGeneration: w.set.metadata?.generation ?? 0,
       ...counts,
       messages: w.messages.length ? w.messages : undefined,
       points: w.points,
-    };
+    });
   }
 
   /** writeFinalStatus writes the request's status, recomputed on a fresh copy after a conflict. */
@@ -457,6 +460,35 @@ export class Reconciler {
       throw e;
     }
   }
+}
+
+/** ownedKeys are the status fields this reconciler computes; any other field belongs to another controller. */
+const ownedKeys = new Set([
+  "phase",
+  "observedGeneration",
+  "message",
+  "conditions",
+  "points",
+  "best",
+  "generations",
+  "lastGeneration",
+  "hyperParameterSets",
+  "exhausted",
+  "seed",
+  "total",
+  "evaluated",
+  "unevaluated",
+  "failed",
+  "messages",
+]);
+
+/**
+ * withForeign keeps the status fields other controllers own (such as the announcer's) beside the
+ * ones computed here. Safe because every status write is conditional on the resourceVersion read.
+ */
+export function withForeign<T extends object>(current: T | undefined, computed: T): T {
+  const foreign = Object.fromEntries(Object.entries(current ?? {}).filter(([k]) => !ownedKeys.has(k)));
+  return { ...foreign, ...computed };
 }
 
 /** canonical is JSON with object keys sorted, so equal values compare equal whatever their key order. */

@@ -13,6 +13,7 @@ import {
   lossOf,
   points,
   reportLosses,
+  startTrainer,
   waitFor,
   waitForPhase,
 } from "../support/hpo.ts";
