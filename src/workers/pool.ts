@@ -82,7 +82,8 @@ export class WorkerPool {
 
   private pump(): void {
     const idle = this.slots.filter((s) => !s.task).length;
-    for (let i = idle; i < this.queue.length && this.slots.length < this.size; i++) this.slots.push(this.spawn());
+    for (let i = idle; i < this.queue.length && this.slots.length < this.size; i++)
+      this.slots.push(this.spawn());
     for (const slot of this.slots) {
       if (slot.task || this.queue.length === 0) continue;
       const task = this.queue.shift() as Pending;
