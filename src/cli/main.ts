@@ -13,6 +13,14 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
     summary: "run the operator (the reconciler of HPORequests)",
     load: async () => (await import("./run.ts")).runOperator,
   },
+  "stage-in": {
+    summary: "(generator Jobs) copy idds_input.json into the shared working folder",
+    load: async () => (await import("./stage.ts")).runStageIn,
+  },
+  "stage-out": {
+    summary: "(generator Jobs) check the generator's output and print it framed to the log",
+    load: async () => (await import("./stage.ts")).runStageOut,
+  },
   generate: {
     summary: "propose points with a built-in method, speaking the iDDS container protocol",
     load: async () => (await import("./generate.ts")).runGenerate,

@@ -29,11 +29,13 @@ export function validateSpec(req: HPORequest): SpecCheck {
   }
   if (spec.method !== "container" || anySpace) {
     const compiled = compileSearchSpace(spec.searchSpace, spec.optSpace);
-    if (!compiled.ok) {
+    if (compiled.ok) space = compiled.value;
+    else if (spec.method !== "container" || hasEntries(spec.searchSpace)) {
       const where = hasEntries(spec.searchSpace) ? "spec.searchSpace" : "spec.optSpace";
       return { ok: false, message: `${where}: ${compiled.error}` };
     }
-    space = compiled.value;
+    // A container generator may take an optSpace in a form of its own: it is passed on verbatim,
+    // and its output is then checked for shape only.
   }
   if (spec.maxPoints !== undefined && (spec.initialPoints?.length ?? 0) > spec.maxPoints) {
     return {

@@ -30,6 +30,10 @@ export interface OperatorConfig {
   retryMaxMs: number;
   maxSetBytes: number;
   resyncMs: number;
+  operatorImage: string;
+  nevergradImage: string;
+  jobTtlMs: number;
+  imagePullTimeoutMs: number;
 }
 
 /** Flag describes one flag: its name, environment variable, default and help. */
@@ -145,6 +149,30 @@ export const flags: Flag[] = [
     help: "largest HyperParameterSet written (below the API server's 1.5 MiB)",
   },
   {
+    name: "operator-image",
+    env: "HPO_OPERATOR_IMAGE",
+    def: "ghcr.io/hpo-operator/hpo-operator:v0.1.0",
+    help: "this operator's image: runs stage-in and stage-out in generator Jobs",
+  },
+  {
+    name: "nevergrad-image",
+    env: "HPO_NEVERGRAD_IMAGE",
+    def: "ghcr.io/hpo-operator/nevergrad-generator:v0.1.0",
+    help: "the generator image behind method: nevergrad",
+  },
+  {
+    name: "job-ttl",
+    env: "HPO_JOB_TTL",
+    def: "1h",
+    help: "finished generator Jobs are deleted this long after they end",
+  },
+  {
+    name: "image-pull-timeout",
+    env: "HPO_IMAGE_PULL_TIMEOUT",
+    def: "2m",
+    help: "a generator pod that cannot pull its image this long fails the generation",
+  },
+  {
     name: "resync-period",
     env: "HPO_RESYNC_PERIOD",
     def: "10m",
@@ -216,5 +244,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     retryMaxMs: dur("generation-retry-max"),
     maxSetBytes: parseCount(get("max-set-bytes"), flag("max-set-bytes"), 10_000),
     resyncMs: dur("resync-period"),
+    operatorImage: get("operator-image"),
+    nevergradImage: get("nevergrad-image"),
+    jobTtlMs: dur("job-ttl"),
+    imagePullTimeoutMs: dur("image-pull-timeout"),
   };
 }

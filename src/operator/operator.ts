@@ -11,6 +11,8 @@ import {
 import { EventRecorder } from "../controller/events.ts";
 import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
 import { Reconciler, type ReconcilerMetrics } from "../controller/reconciler.ts";
+import { LABEL_MANAGED, LABEL_REQUEST } from "../jobs/manifests.ts";
+import { ContainerGenerator, type ContainerSettings } from "../jobs/runner.ts";
 import { KubeClient, loadKubeConfig } from "../runtime/client.ts";
 import { Controller } from "../runtime/controller.ts";
 import { Informer, type KubeObject, keyOf } from "../runtime/informer.ts";
@@ -51,6 +53,24 @@ function reconcilerMetrics(m: Metrics): ReconcilerMetrics {
   };
 }
 
+/** containerSettings are the settings of generator Jobs, with the preset of method: nevergrad. */
+export function containerSettings(cfg: OperatorConfig): ContainerSettings {
+  return {
+    operatorImage: cfg.operatorImage,
+    ttlSecondsAfterFinished: Math.round(cfg.jobTtlMs / 1000),
+    gzipAboveBytes: 256 * 1024,
+    imagePullTimeoutMs: cfg.imagePullTimeoutMs,
+    pollMs: 30_000,
+    presets: {
+      nevergrad: {
+        image: cfg.nevergradImage,
+        command: ["python", "/app/main.py"],
+        args: ["--max_points=%MAX_POINTS", "--num_points=%NUM_POINTS", "--input=%IN", "--output=%OUT"],
+      },
+    },
+  };
+}
+
 /** startOperator starts everything and returns at once; the caller awaits done or calls stop. */
 export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<Operator> {
   const client = new KubeClient(loadKubeConfig(cfg.kubeconfig, cfg.context));
@@ -63,14 +83,15 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
   });
   const pool = new WorkerPool(cfg.methodWorkers);
   const builtin = new BuiltinGenerator(pool, cfg.methodTimeoutMs);
-  const noJobs: Generator = {
-    generate: async (req) => ({
-      kind: "failed",
-      message: `method ${req.request.spec.method} runs a generator container as a Job, which this operator version cannot do yet`,
-    }),
-  };
+  const jobs = new ContainerGenerator(client, containerSettings(cfg));
   const generatorFor = (req: HPORequest): Generator =>
-    req.spec.method === "container" || req.spec.method === "nevergrad" ? noJobs : builtin;
+    req.spec.method === "container" || req.spec.method === "nevergrad" ? jobs : builtin;
+  const jobInformer = new Informer<KubeObject>({
+    ...informerOpts,
+    apiVersion: "batch/v1",
+    plural: "jobs",
+    labelSelector: `${LABEL_MANAGED}=hpo-operator`,
+  });
   const recorder = new EventRecorder(client, "hpo-operator", (err) =>
     log.warn("could not record an event", { error: (err as Error).message }),
   );
@@ -104,7 +125,12 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     if (setChanged(type, obj, old)) controller.enqueue(`${obj.metadata?.namespace}/${obj.spec?.request}`);
   });
 
-  const ready = () => requests.hasSynced() && sets.hasSynced();
+  jobInformer.on((_type, obj) => {
+    const request = obj.metadata?.labels?.[LABEL_REQUEST];
+    if (request) controller.enqueue(`${obj.metadata?.namespace}/${request}`);
+  });
+
+  const ready = () => requests.hasSynced() && sets.hasSynced() && jobInformer.hasSynced();
   const probes = { "/healthz": healthz(), "/readyz": readyz({ caches: ready }) };
   const metricsRoutes = { "/metrics": metricsHandler(metrics.registry) };
   const same = cfg.metricsAddress === cfg.probeAddress;
@@ -121,6 +147,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
 
   requests.start();
   sets.start();
+  jobInformer.start();
   let resync: NodeJS.Timeout | undefined;
   const lead = async () => {
     await Promise.all([requests.waitForSync(), sets.waitForSync()]);
@@ -145,7 +172,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
       clearInterval(resync);
       await controller.stop();
       await elector?.stop({ release: true });
-      await Promise.all([requests.stop(), sets.stop()]);
+      await Promise.all([requests.stop(), sets.stop(), jobInformer.stop()]);
       await recorder.flush();
       await pool.close();
       await probeServer.close();

@@ -143,6 +143,23 @@ export class KubeClient {
     throw errorFor(code, status, `${method} ${path}`);
   }
 
+  /** text makes a GET whose answer is plain text (a pod's log). */
+  async text(path: string, opts: CallOptions = {}): Promise<string> {
+    const res = await this.send("GET", path, opts);
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const body = Buffer.concat(chunks).toString("utf8");
+    const code = res.statusCode ?? 0;
+    if (code >= 200 && code < 300) return body;
+    let status: Status | undefined;
+    try {
+      status = JSON.parse(body) as Status;
+    } catch {
+      status = { message: body.slice(0, 500) };
+    }
+    throw errorFor(code, status, `GET ${path}`);
+  }
+
   /** get reads one object. */
   get<T>(path: string, opts?: CallOptions): Promise<T> {
     return this.request<T>("GET", path, opts);

@@ -224,6 +224,11 @@ export interface HPORequestSpecGenerator {
   nodeSelector?: Record<string, string>;
   /** Tolerations of the generator pod, as in a Pod. */
   tolerations?: Record<string, unknown>[];
+  /**
+   * The generator container's securityContext, as in a Pod. Omitted means the Restricted Pod Security
+   * Standard: non-root, no privilege escalation, no capabilities, the RuntimeDefault seccomp profile.
+   */
+  securityContext?: Record<string, unknown>;
   /** Secrets with registry credentials to pull the generator image. */
   imagePullSecrets?: HPORequestSpecGeneratorImagePullSecretsItem[];
 }

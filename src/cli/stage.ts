@@ -1,0 +1,48 @@
+/**
+ * `hpo-operator stage-in` and `stage-out`: the two halves of a generator Job that run the operator's
+ * own image around the user's generator.
+ *
+ *   stage-in  --from=DIR --to=DIR   copy idds_input.json (or gunzip idds_input.json.gz) from the
+ *                                   ConfigMap's folder into the shared working folder
+ *   stage-out --file=PATH           check the generator's output (a JSON list of objects) and print
+ *                                   it to the log in a frame with its length and checksum
+ */
+import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { gunzipSync } from "node:zlib";
+import { frameOutput } from "../jobs/frame.ts";
+import { checkOutput, INPUT_FILE } from "../jobs/protocol.ts";
+
+function fail(command: string, message: string, code = 1): number {
+  process.stderr.write(`hpo-operator ${command}: ${message}\n`);
+  return code;
+}
+
+/** runStageIn is the stage-in command. */
+export async function runStageIn(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { from: { type: "string" }, to: { type: "string" } } });
+  if (!values.from || !values.to) return fail("stage-in", "usage: stage-in --from=DIR --to=DIR", 2);
+  const plain = join(values.from, INPUT_FILE);
+  const gz = `${plain}.gz`;
+  let text: Buffer;
+  if (existsSync(plain)) text = readFileSync(plain);
+  else if (existsSync(gz)) text = gunzipSync(readFileSync(gz));
+  else return fail("stage-in", `neither ${plain} nor ${gz} exists`);
+  writeFileSync(join(values.to, INPUT_FILE), text);
+  process.stderr.write(`stage-in: wrote ${join(values.to, INPUT_FILE)} (${text.length} bytes)\n`);
+  return 0;
+}
+
+/** runStageOut is the stage-out command. */
+export async function runStageOut(argv: string[]): Promise<number> {
+  const { values } = parseArgs({ args: argv, options: { file: { type: "string" } } });
+  if (!values.file) return fail("stage-out", "usage: stage-out --file=PATH", 2);
+  if (!existsSync(values.file)) return fail("stage-out", `the generator wrote no output file ${values.file}`);
+  const text = readFileSync(values.file, "utf8");
+  const checked = checkOutput(text);
+  if (!checked.ok) return fail("stage-out", `${values.file}: ${checked.error}`);
+  process.stdout.write(frameOutput(text));
+  process.stderr.write(`stage-out: ${checked.points.length} points (${text.length} bytes)\n`);
+  return 0;
+}

@@ -1,0 +1,58 @@
+/**
+ * The frame in which stage-out prints the generator's output to its log, so the operator can read
+ * it through the API server and tell a complete, intact output from a truncated or garbled one:
+ *
+ *   ---HPO-OUTPUT v1 bytes=<length of the JSON> sha256=<hex of the JSON> encoding=gzip+base64---
+ *   <base64 of the gzip of the JSON, 76 characters a line>
+ *   ---HPO-OUTPUT END---
+ *
+ * Gzip keeps a large output (10 MB of points) small in the log.
+ */
+import { createHash } from "node:crypto";
+import { gunzipSync, gzipSync } from "node:zlib";
+
+const BEGIN = /^---HPO-OUTPUT v1 bytes=(\d+) sha256=([0-9a-f]{64}) encoding=gzip\+base64---$/;
+const END = "---HPO-OUTPUT END---";
+
+/** frameOutput returns the log text that carries json. */
+export function frameOutput(json: string): string {
+  const raw = Buffer.from(json, "utf8");
+  const sha = createHash("sha256").update(raw).digest("hex");
+  const b64 = gzipSync(raw).toString("base64");
+  const lines: string[] = [];
+  for (let i = 0; i < b64.length; i += 76) lines.push(b64.slice(i, i + 76));
+  return `---HPO-OUTPUT v1 bytes=${raw.length} sha256=${sha} encoding=gzip+base64---\n${lines.join("\n")}\n${END}\n`;
+}
+
+/** Unframed is the JSON text found in a log, or why none could be read. */
+export type Unframed = { ok: true; json: string } | { ok: false; error: string };
+
+/** unframeOutput finds the last frame in a log and checks its length and checksum. */
+export function unframeOutput(log: string): Unframed {
+  const lines = log.split(/\r?\n/);
+  let begin = -1;
+  for (let i = lines.length - 1; i >= 0; i--) {
+    if (BEGIN.test(lines[i] ?? "")) {
+      begin = i;
+      break;
+    }
+  }
+  if (begin < 0)
+    return { ok: false, error: "stage-out printed no output frame (the log holds no ---HPO-OUTPUT line)" };
+  const m = BEGIN.exec(lines[begin] ?? "") as RegExpExecArray;
+  const end = lines.indexOf(END, begin + 1);
+  if (end < 0)
+    return { ok: false, error: "the output frame in the stage-out log is cut short (no END line)" };
+  let raw: Buffer;
+  try {
+    raw = gunzipSync(Buffer.from(lines.slice(begin + 1, end).join(""), "base64"));
+  } catch (e) {
+    return { ok: false, error: `the output frame does not decode: ${(e as Error).message}` };
+  }
+  if (raw.length !== Number(m[1])) {
+    return { ok: false, error: `the output frame holds ${raw.length} bytes, its header says ${m[1]}` };
+  }
+  const sha = createHash("sha256").update(raw).digest("hex");
+  if (sha !== m[2]) return { ok: false, error: "the output frame's checksum does not match its content" };
+  return { ok: true, json: raw.toString("utf8") };
+}

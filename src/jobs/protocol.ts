@@ -1,0 +1,74 @@
+/**
+ * The iDDS container protocol, as pure functions: the placeholders in a generator's command and
+ * args, the idds_input.json document, and the check of what a generator wrote.
+ */
+import type { HPORequest, Point } from "../api/index.ts";
+
+/** INPUT_FILE is the input document's name in the working directory (what %IN becomes). */
+export const INPUT_FILE = "idds_input.json";
+
+/** UNCAPPED is what %MAX_POINTS becomes for a request without maxPoints (the CRD's largest maxPoints). */
+export const UNCAPPED = 1_000_000;
+
+/** Placeholders are the values substituted for %MAX_POINTS, %NUM_POINTS, %IN and %OUT. */
+export interface Placeholders {
+  maxPoints: number;
+  numPoints: number;
+  input: string;
+  output: string;
+}
+
+/** substitute replaces the iDDS placeholders in one argument. */
+export function substitute(arg: string, p: Placeholders): string {
+  return arg
+    .replaceAll("%MAX_POINTS", String(p.maxPoints))
+    .replaceAll("%NUM_POINTS", String(p.numPoints))
+    .replaceAll("%IN", p.input)
+    .replaceAll("%OUT", p.output);
+}
+
+/** placeholdersFor gives the values of a request's generation that asks for count points. */
+export function placeholdersFor(req: HPORequest, count: number): Placeholders {
+  return {
+    maxPoints: req.spec.maxPoints ?? UNCAPPED,
+    numPoints: count,
+    input: INPUT_FILE,
+    output: req.spec.generator?.outputFile ?? "output.json",
+  };
+}
+
+/**
+ * inputDocument is idds_input.json: every point with its loss (null when it has none), in id order,
+ * and the space: spec.optSpace verbatim, or the canonical searchSpace when optSpace is empty.
+ */
+export function inputDocument(req: HPORequest, points: readonly Point[]): string {
+  const opt = req.spec.optSpace;
+  const hasOpt = opt !== undefined && Object.keys(opt).length > 0;
+  const hasSpace = req.spec.searchSpace !== undefined && Object.keys(req.spec.searchSpace).length > 0;
+  const optSpace = hasOpt ? opt : hasSpace ? req.spec.searchSpace : null;
+  const list = points.map((p) => [p.params, p.state === "Evaluated" && p.loss !== undefined ? p.loss : null]);
+  return JSON.stringify({ points: list, opt_space: optSpace });
+}
+
+/** checkOutput parses a generator's output: a JSON list of objects ([] means no more points). */
+export function checkOutput(
+  text: string,
+): { ok: true; points: Record<string, unknown>[] } | { ok: false; error: string } {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    return { ok: false, error: `the output is not valid JSON: ${(e as Error).message}` };
+  }
+  if (!Array.isArray(value))
+    return { ok: false, error: `the output must be a JSON list of points, got ${typeof value}` };
+  for (const [i, p] of value.entries()) {
+    if (typeof p !== "object" || p === null || Array.isArray(p)) {
+      return {
+        ok: false,
+        error: `point ${i + 1} of the output is not an object of parameter values: ${JSON.stringify(p)?.slice(0, 100)}`,
+      };
+    }
+  }
+  return { ok: true, points: value as Record<string, unknown>[] };
+}

@@ -1,0 +1,140 @@
+/**
+ * ContainerGenerator runs a generation as a Kubernetes Job speaking the iDDS container protocol.
+ * It is called on every reconcile while the generation is Running, and is idempotent: it finds
+ * the generation's Job by its deterministic name (a restarted operator adopts it), creates it when
+ * missing, and reads the outcome once it has ended.
+ */
+import type { HPORequest } from "../api/index.ts";
+import type { GenerationOutcome, GenerationRequest, Generator } from "../controller/generator.ts";
+import { acceptBatch } from "../controller/generator.ts";
+import { type KubeClient, paths } from "../runtime/client.ts";
+import { AlreadyExistsError, NotFoundError } from "../runtime/errors.ts";
+import { unframeOutput } from "./frame.ts";
+import { configMapFor, type JobSettings, jobFor, jobName } from "./manifests.ts";
+import { checkOutput, inputDocument, placeholdersFor } from "./protocol.ts";
+import { describeFailure, type Job, type Pod, pullProblem } from "./status.ts";
+
+/** ContainerSettings configure the container generator. */
+export interface ContainerSettings extends JobSettings {
+  /** imagePullTimeoutMs is how long a pod may fail to pull an image before the generation fails. */
+  imagePullTimeoutMs: number;
+  /** pollMs is how often a running Job is looked at again when no watch event comes. */
+  pollMs: number;
+  /** presets fill spec.generator for methods that run a known image (method: nevergrad). */
+  presets: Record<string, NonNullable<HPORequest["spec"]["generator"]>>;
+}
+
+/** withPreset returns the request with its method's preset generator under its own settings. */
+export function withPreset(req: HPORequest, presets: ContainerSettings["presets"]): HPORequest {
+  const preset = presets[req.spec.method];
+  if (!preset) return req;
+  return { ...req, spec: { ...req.spec, generator: { ...preset, ...req.spec.generator } } };
+}
+
+/** ContainerGenerator is the Generator of method: container (and nevergrad). */
+export class ContainerGenerator implements Generator {
+  private readonly client: KubeClient;
+  private readonly s: ContainerSettings;
+
+  constructor(client: KubeClient, settings: ContainerSettings) {
+    this.client = client;
+    this.s = settings;
+  }
+
+  async generate(g: GenerationRequest): Promise<GenerationOutcome> {
+    const req = withPreset(g.request, this.s.presets);
+    const ns = req.metadata?.namespace ?? "";
+    const name = jobName(req.metadata?.name ?? "", g.number, g.attempt);
+    let job = await this.client.get<Job>(paths.object("batch/v1", "jobs", ns, name)).catch((e) => {
+      if (e instanceof NotFoundError) return undefined;
+      throw e;
+    });
+    if (!job) {
+      await this.createObjects(req, g, name);
+      return { kind: "running", requeueAfterMs: this.s.pollMs };
+    }
+    const pods = await this.podsOf(ns, name);
+    const ended = job.status?.conditions?.find(
+      (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
+    );
+    if (!ended) {
+      const problem = pullProblem(pods, Date.now(), this.s.imagePullTimeoutMs);
+      if (!problem) return { kind: "running", requeueAfterMs: this.s.pollMs };
+      await this.cleanUp(ns, name, true);
+      return { kind: "failed", message: `Job ${name}: ${problem}` };
+    }
+    job = job as Job;
+    const outcome =
+      ended.type === "Complete"
+        ? await this.readOutput(g, req, name, pods)
+        : ({
+            kind: "failed",
+            message: `Job ${name}: ${await describeFailure(job, pods, (p, c) => this.logTail(ns, p, c))}`,
+          } as const);
+    await this.cleanUp(ns, name, false);
+    return outcome;
+  }
+
+  private async createObjects(req: HPORequest, g: GenerationRequest, name: string): Promise<void> {
+    const ns = req.metadata?.namespace ?? "";
+    const input = inputDocument(req, g.points);
+    const create = (plural: string, apiVersion: string, body: unknown) =>
+      this.client.create(paths.collection(apiVersion, plural, ns), body).catch((e) => {
+        if (!(e instanceof AlreadyExistsError)) throw e;
+      });
+    await create("configmaps", "v1", configMapFor(req, name, g.number, input, this.s));
+    await create("jobs", "batch/v1", jobFor(req, name, g.number, placeholdersFor(req, g.count), this.s));
+  }
+
+  private async podsOf(ns: string, job: string): Promise<Pod[]> {
+    const list = await this.client.get<{ items: Pod[] }>(paths.collection("v1", "pods", ns), {
+      query: { labelSelector: `batch.kubernetes.io/job-name=${job}` },
+    });
+    return list.items;
+  }
+
+  private async logTail(ns: string, pod: string, container: string, lines = 20): Promise<string> {
+    return this.client
+      .text(`${paths.object("v1", "pods", ns, pod, "log")}`, { query: { container, tailLines: lines } })
+      .catch((e) => `(log unavailable: ${(e as Error).message})`);
+  }
+
+  private async readOutput(
+    g: GenerationRequest,
+    req: HPORequest,
+    name: string,
+    pods: Pod[],
+  ): Promise<GenerationOutcome> {
+    const ns = req.metadata?.namespace ?? "";
+    const pod = pods.find((p) => p.status?.phase === "Succeeded");
+    if (!pod?.metadata?.name)
+      return { kind: "failed", message: `Job ${name} completed but its pod is gone: its output was lost` };
+    const log = await this.client.text(paths.object("v1", "pods", ns, pod.metadata.name, "log"), {
+      query: { container: "stage-out" },
+      timeoutMs: 120_000,
+    });
+    const frame = unframeOutput(log);
+    if (!frame.ok) return { kind: "failed", message: `Job ${name}: ${frame.error}` };
+    const out = checkOutput(frame.json);
+    if (!out.ok) return { kind: "failed", message: `Job ${name}: ${out.error}` };
+    if (out.points.length === 0) return { kind: "exhausted" };
+    const accepted = acceptBatch(out.points, g.space, g.points, g.count);
+    if (!accepted.ok) return { kind: "failed", message: `Job ${name}: ${accepted.message}` };
+    if (accepted.points.length === 0)
+      return { kind: "failed", message: `Job ${name}: every point it proposed already exists` };
+    return { kind: "points", points: accepted.points, warnings: accepted.warnings };
+  }
+
+  /** cleanUp deletes the input ConfigMap once read, and the Job itself when it is abandoned. */
+  private async cleanUp(ns: string, name: string, deleteJob: boolean): Promise<void> {
+    const ignoreMissing = (e: unknown) => {
+      if (!(e instanceof NotFoundError)) throw e;
+    };
+    await this.client.delete(paths.object("v1", "configmaps", ns, name)).catch(ignoreMissing);
+    if (deleteJob) {
+      await this.client
+        .delete(paths.object("batch/v1", "jobs", ns, name), { query: { propagationPolicy: "Background" } })
+        .catch(ignoreMissing);
+    }
+  }
+}
