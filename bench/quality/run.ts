@@ -5,6 +5,7 @@
  *
  *   npm run bench:quality [-- --seeds=20 --methods=bayesian,tpe,random --functions=branin]
  *   npm run bench:quality -- --study=cap     (what the bayesian history cap costs, 200 evaluations)
+ *   --results=DIR writes the results elsewhere (for exploratory runs).
  *
  * Writes bench/results/quality.json (or quality-cap.json) and a Markdown table beside it.
  */
@@ -19,7 +20,7 @@ import { ackley5, hartmann6, type TestFunction, testFunctions } from "./function
 import { mannWhitneyP, type Summary, summarize } from "./stats.ts";
 import { ensureVenv, OPTUNA_VERSION } from "./venv.ts";
 
-const resultsDir = join(import.meta.dirname, "..", "results");
+const defaultResults = join(import.meta.dirname, "..", "results");
 const batch = 10;
 
 function flag(name: string, fallback: string): string {
@@ -234,6 +235,7 @@ function resultsTable(cells: Cell[], checkpoints: number[]): string {
 }
 
 function save(name: string, result: Record<string, unknown>, md: string): void {
+  const resultsDir = flag("results", defaultResults);
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
   writeFileSync(join(resultsDir, `${name}.md`), `${md}\n`);

@@ -21,8 +21,10 @@ function mirror(x: number): number {
 
 /**
  * candidatePool returns unit-cube candidates: `quasiRandom` scrambled Sobol points (scrambled by
- * salt, so each call sees fresh ones) and `perLocal` Gaussian perturbations of each centre (scales
- * 0.01, 0.05 and 0.15 in turn; a categorical coordinate is redrawn with probability 1/d).
+ * salt, so each call sees fresh ones) and `perLocal` perturbations of each centre, cycling through
+ * Gaussian steps of scale 0.01, 0.05 and 0.15 on every coordinate (a categorical coordinate is
+ * redrawn with probability 1/d) and a uniform redraw of one coordinate (a jump along one axis, which
+ * no small step reaches).
  */
 export function candidatePool(
   space: SearchSpace,
@@ -36,12 +38,14 @@ export function candidatePool(
   const sobol = createSobol(d, salt);
   const out: number[][] = [];
   for (let i = 0; i < quasiRandom; i++) out.push(sobol.point(i));
-  const scales = [0.01, 0.05, 0.15];
+  const scales = [0.01, 0.05, 0.15, 0];
   for (const centre of centres) {
     for (let j = 0; j < perLocal; j++) {
       const scale = scales[j % scales.length] as number;
+      const redraw = rng.int(d);
       out.push(
         centre.map((u, i) => {
+          if (scale === 0) return i === redraw ? rng.next() : u;
           if (space.dims[i]?.kind === "categorical") return rng.next() < 1 / d ? rng.next() : u;
           return mirror(u + scale * rng.normal());
         }),

@@ -34,6 +34,7 @@ import { collectBatch, decodeUnit } from "./points.ts";
 import { createRng, type Rng } from "./rng.ts";
 import { sobolMethod } from "./sobol.ts";
 import type { Method, Params, ParamValue, SearchSpace, SuggestInput, SuggestResult } from "./types.ts";
+import { warpLosses } from "./warp.ts";
 
 /** BayesianOptions are the bayesian method's settings (SuggestInput.options). */
 export interface BayesianOptions {
@@ -43,6 +44,7 @@ export interface BayesianOptions {
   candidates: number;
   localSearch: number;
   liar: "believer" | "min" | "mean" | "max";
+  warp: boolean;
 }
 
 /** bayesianOptions reads the options with their defaults. */
@@ -59,6 +61,7 @@ export function bayesianOptions(options: Record<string, unknown> = {}, d = 1): B
     candidates: num("candidates", 256),
     localSearch: num("localSearch", 40),
     liar: liar === "min" || liar === "mean" || liar === "max" ? liar : "believer",
+    warp: options.warp !== false,
   };
 }
 
@@ -120,20 +123,27 @@ function gpData(
   map: FeatureMap,
   dims: number,
   obs: EncodedObservation[],
-  shift: number,
-  scale: number,
+  target: Map<EncodedObservation, number>,
 ): GpData {
   return {
     x: encodeAll(
       map,
       obs.map((o) => o.params),
     ),
-    y: Float64Array.from(obs, (o) => (o.loss - shift) / scale),
+    y: Float64Array.from(obs, (o) => target.get(o) as number),
     n: obs.length,
     width: map.width,
     group: map.group,
     dims,
   };
+}
+
+/** targetValues returns the GP's targets: the losses standardised, and warped first when warp is set. */
+function targetValues(losses: number[], warp: boolean): number[] {
+  if (warp) return warpLosses(losses);
+  const mean = losses.reduce((a, b) => a + b, 0) / losses.length;
+  const sd = Math.sqrt(losses.reduce((a, b) => a + (b - mean) ** 2, 0) / losses.length) || 1;
+  return losses.map((v) => (v - mean) / sd);
 }
 
 function fitHyperparameters(data: GpData, fitSet: GpData, state: unknown): Float64Array {
@@ -214,12 +224,14 @@ export const bayesianMethod: Method = {
     const prepared = prepareHistory(input);
     if (prepared.observations.length < opts.startupPoints) return sobolMethod.suggest(input);
     const model = selectSubset(prepared.observations, opts.maxModelPoints, ctx.rng);
-    const losses = model.map((o) => o.loss);
-    const shift = losses.reduce((a, b) => a + b, 0) / losses.length;
-    const spread = Math.sqrt(losses.reduce((a, b) => a + (b - shift) ** 2, 0) / losses.length) || 1;
+    const targets = targetValues(
+      model.map((o) => o.loss),
+      opts.warp,
+    );
+    const target = new Map(model.map((o, i) => [o, targets[i] as number]));
     const map = featureMap(space);
-    const data = gpData(map, d, model, shift, spread);
-    const fitSet = gpData(map, d, selectSubset(model, opts.fitPoints, ctx.rng), shift, spread);
+    const data = gpData(map, d, model, target);
+    const fitSet = gpData(map, d, selectSubset(model, opts.fitPoints, ctx.rng), target);
     const theta = fitHyperparameters(data, fitSet, input.state);
     const post = buildPosterior(data, theta);
     const centres = [...model].sort((a, b) => a.loss - b.loss).slice(0, 5);
