@@ -30,7 +30,7 @@ import {
   scaleFeatures,
 } from "./gp-posterior.ts";
 import { batchContext, type EncodedObservation, prepareHistory } from "./history.ts";
-import { collectBatch, decodeUnit } from "./points.ts";
+import { type BatchContext, collectBatch, decodeUnit } from "./points.ts";
 import { createRng, type Rng } from "./rng.ts";
 import { sobolMethod } from "./sobol.ts";
 import type { Method, Params, ParamValue, SearchSpace, SuggestInput, SuggestResult } from "./types.ts";
@@ -213,6 +213,53 @@ function fantasize(s: Search, observed: Float64Array, params: Params): void {
   s.best = Math.min(s.best, value);
 }
 
+/** fitModel selects the observations the GP conditions on, computes their targets and fits the hyperparameters. */
+function fitModel(
+  map: FeatureMap,
+  d: number,
+  observations: EncodedObservation[],
+  opts: BayesianOptions,
+  rng: Rng,
+  state: unknown,
+): { data: GpData; theta: Float64Array; model: EncodedObservation[] } {
+  const model = selectSubset(observations, opts.maxModelPoints, rng);
+  const targets = targetValues(
+    model.map((o) => o.loss),
+    opts.warp,
+  );
+  const target = new Map(model.map((o, i) => [o, targets[i] as number]));
+  const data = gpData(map, d, model, target);
+  const fitSet = gpData(map, d, selectSubset(model, opts.fitPoints, rng), target);
+  return { data, theta: fitHyperparameters(data, fitSet, state), model };
+}
+
+/** startSearch conditions the GP and scores the candidate pool: Sobol points scrambled by salt and perturbations of the 5 best observations. */
+function startSearch(
+  space: SearchSpace,
+  map: FeatureMap,
+  data: GpData,
+  theta: Float64Array,
+  model: EncodedObservation[],
+  opts: BayesianOptions,
+  ctx: BatchContext,
+  salt: number,
+): Search {
+  const post = buildPosterior(data, theta);
+  const centres = [...model].sort((a, b) => a.loss - b.loss).slice(0, 5);
+  const units = candidatePool(
+    space,
+    centres.map((o) => o.unit),
+    opts.candidates,
+    20,
+    salt,
+    ctx.rng,
+  );
+  const candidates = units.map((u) => decodeUnit(space, u));
+  const pool = buildPool(post, scaleFeatures(post, encodeAll(map, candidates), units.length), units.length);
+  const used = candidates.map((p) => ctx.seen.has(p));
+  return { space, map, post, pool, units, used, best: Math.min(...data.y), opts };
+}
+
 /** bayesianMethod proposes points by GP Bayesian optimisation with log expected improvement. */
 export const bayesianMethod: Method = {
   name: "bayesian",
@@ -223,48 +270,10 @@ export const bayesianMethod: Method = {
     const ctx = batchContext(input, "bayesian");
     const prepared = prepareHistory(input);
     if (prepared.observations.length < opts.startupPoints) return sobolMethod.suggest(input);
-    const model = selectSubset(prepared.observations, opts.maxModelPoints, ctx.rng);
-    const targets = targetValues(
-      model.map((o) => o.loss),
-      opts.warp,
-    );
-    const target = new Map(model.map((o, i) => [o, targets[i] as number]));
     const map = featureMap(space);
-    const data = gpData(map, d, model, target);
-    const fitSet = gpData(map, d, selectSubset(model, opts.fitPoints, ctx.rng), target);
-    const theta = fitHyperparameters(data, fitSet, input.state);
-    const post = buildPosterior(data, theta);
-    const centres = [...model].sort((a, b) => a.loss - b.loss).slice(0, 5);
-    const units = candidatePool(
-      space,
-      centres.map((o) => o.unit),
-      opts.candidates,
-      20,
-      createRng("bayesian-pool", input.seed, prepared.observations.length).uint32(),
-      ctx.rng,
-    );
-    const pool = buildPool(
-      post,
-      scaleFeatures(
-        post,
-        encodeAll(
-          map,
-          units.map((u) => decodeUnit(space, u)),
-        ),
-        units.length,
-      ),
-      units.length,
-    );
-    const search: Search = {
-      space,
-      map,
-      post,
-      pool,
-      units,
-      used: units.map((u) => ctx.seen.has(decodeUnit(space, u))),
-      best: Math.min(...data.y),
-      opts,
-    };
+    const { data, theta, model } = fitModel(map, d, prepared.observations, opts, ctx.rng, input.state);
+    const salt = createRng("bayesian-pool", input.seed, prepared.observations.length).uint32();
+    const search = startSearch(space, map, data, theta, model, opts, ctx, salt);
     for (const p of prepared.pending) fantasize(search, data.y, p.params);
     const points = collectBatch(
       ctx,
