@@ -156,16 +156,13 @@ export class Reconciler {
     const nowIso = this.now().toISOString();
     const base =
       set.status?.points ??
-      initialPoints(
-        {
-          ...req.spec,
-          initialPoints: (req.spec.initialPoints ?? []).map((p, i) => ({
-            ...p,
-            params: initial[i] ?? p.params,
-          })),
-        },
-        nowIso,
-      );
+      initialPoints({
+        ...req.spec,
+        initialPoints: (req.spec.initialPoints ?? []).map((p, i) => ({
+          ...p,
+          params: initial[i] ?? p.params,
+        })),
+      });
     const merged = mergeReports(base, set.spec, nowIso);
     if (merged.evaluated > 0) this.d.metrics.lossesRecorded(merged.evaluated);
     const known = new Set(set.status?.messages ?? []);
