@@ -30,6 +30,11 @@ export type GenerationOutcome =
 
 /** Generator produces a generation's points. */
 export interface Generator {
+  /**
+   * recordsIntent: the generator has side effects outside the set (a Job), so the reconciler writes
+   * the generation's number, size and first id to the request's status before calling it.
+   */
+  readonly recordsIntent: boolean;
   generate(req: GenerationRequest): Promise<GenerationOutcome>;
   /** forget drops whatever the generator keeps for a request (it was deleted). */
   forget?(uid: string): void;
@@ -83,6 +88,7 @@ export function acceptBatch(
 
 /** BuiltinGenerator runs a built-in method on the worker pool, with a timeout. */
 export class BuiltinGenerator implements Generator {
+  readonly recordsIntent = false;
   private readonly states = new Map<string, unknown>();
   private readonly pool: WorkerPool;
   private readonly timeoutMs: number;

@@ -32,7 +32,7 @@ function pts(states: string): Point[] {
   return [...states].map((s, i) => ({
     id: String(i + 1),
     params: { x: i / 100 },
-    generation: 1,
+    generation: 0, // initial points: no generation has run
     state: s === "E" ? "Evaluated" : s === "F" ? "Failed" : "New",
     ...(s === "E" ? { loss: 1 - i / 100 } : {}),
   }));
@@ -103,7 +103,33 @@ describe("planGeneration", () => {
       {},
       { lastGeneration: { number: 2, requested: 1, firstId: 3, state: "Running", attempts: 1 } },
     );
-    expect(planGeneration(r, stored, now, policy)).toEqual({ kind: "complete", number: 2, added: 1 });
+    expect(planGeneration(r, stored, now, policy)).toEqual({
+      kind: "complete",
+      number: 2,
+      added: 1,
+      firstId: 3,
+    });
+  });
+  it("records a stored batch the status does not know, instead of generating it again", () => {
+    // A built-in batch is stored before the request's status is written: a kill in between.
+    const stored = [
+      ...pts("EE"),
+      ...[3, 4].map((id) => ({ id: String(id), params: { x: id }, generation: 2, state: "New" as const })),
+    ];
+    const r = req({}, { lastGeneration: { number: 1, state: "Succeeded", attempts: 1 } });
+    expect(planGeneration(r, stored, now, policy)).toEqual({
+      kind: "complete",
+      number: 2,
+      added: 2,
+      firstId: 3,
+    });
+    const next = req({}, { lastGeneration: { number: 2, state: "Succeeded" } });
+    const evaluated = stored.map((p) => ({ ...p, state: "Evaluated" as const, loss: 1 }));
+    expect(planGeneration(next, evaluated, now, policy)).toMatchObject({
+      kind: "start",
+      number: 3,
+      firstId: 5,
+    });
   });
   it("retries a failed generation after its backoff, with the same number", () => {
     const failedAt = new Date(now.getTime() - 3000).toISOString();

@@ -5,7 +5,7 @@
  */
 import type { HPORequest, HPORequestStatus, HPORequestStatusLastGeneration, Point } from "../api/index.ts";
 import { type Desired, setConditions } from "./conditions.ts";
-import { bestPoint, type Counts, countPoints, hasGeneration, nextId } from "./points.ts";
+import { bestPoint, type Counts, countPoints, nextId } from "./points.ts";
 
 /** Phase is an HPORequest's phase. */
 export type Phase = NonNullable<HPORequestStatus["phase"]>;
@@ -22,7 +22,7 @@ export interface Policy {
 /** GenerationPlan says what to do about generation now. */
 export type GenerationPlan =
   | { kind: "start" | "retry" | "resume"; number: number; count: number; firstId: number; attempt: number }
-  | { kind: "complete"; number: number; added: number }
+  | { kind: "complete"; number: number; added: number; firstId: number }
   | { kind: "wait"; afterMs: number }
   | { kind: "none"; reason: IdleReason };
 
@@ -74,6 +74,26 @@ export function idleReason(
   return undefined;
 }
 
+/** latestGeneration is the highest generation number among the points, with its size and first id. */
+export function latestGeneration(points: readonly Point[]): {
+  number: number;
+  added: number;
+  firstId: number;
+} {
+  let number = 0;
+  let added = 0;
+  let firstId = 0;
+  for (const p of points) {
+    const g = p.generation ?? 0;
+    if (g > number) [number, added, firstId] = [g, 0, Number(p.id)];
+    if (g === number && g > 0) {
+      added++;
+      firstId = Math.min(firstId, Number(p.id));
+    }
+  }
+  return { number, added, firstId };
+}
+
 /** planGeneration decides what to do about generation, given the request and its current points. */
 export function planGeneration(
   req: HPORequest,
@@ -83,10 +103,14 @@ export function planGeneration(
   sizeLimited = false,
 ): GenerationPlan {
   const lg = req.status?.lastGeneration;
+  const stored = latestGeneration(points);
+  if (stored.number > (lg?.number ?? 0) || (lg?.state === "Running" && stored.number === lg.number)) {
+    // The set holds a batch the request's status does not record as done (the operator stopped
+    // between storing the batch and writing the request's status): record it, never repeat it.
+    return { kind: "complete", ...stored };
+  }
   if (lg?.state === "Running" && lg.number !== undefined) {
-    // A generation was announced before its side effects: finish it, never start a second one.
-    const added = points.filter((p) => p.generation === lg.number).length;
-    if (hasGeneration(points, lg.number)) return { kind: "complete", number: lg.number, added };
+    // A generation was announced before its side effects (a Job) and has stored nothing: resume it.
     return {
       kind: "resume",
       number: lg.number,
@@ -105,7 +129,13 @@ export function planGeneration(
     if (Number.isFinite(due) && due > now.getTime()) return { kind: "wait", afterMs: due - now.getTime() };
     return { kind: "retry", number: lg.number, count, firstId: nextId(points), attempt: attempts + 1 };
   }
-  return { kind: "start", number: (lg?.number ?? 0) + 1, count, firstId: nextId(points), attempt: 1 };
+  return {
+    kind: "start",
+    number: Math.max(lg?.number ?? 0, stored.number) + 1,
+    count,
+    firstId: nextId(points),
+    attempt: 1,
+  };
 }
 
 /** StatusInput is what the status is computed from. */

@@ -188,21 +188,33 @@ export class Reconciler {
     return bytes + per * 1.5 * batch > this.d.maxSetBytes;
   }
 
-  /** carryOut runs the generation plan; the intent is written before the generator runs. */
+  /**
+   * carryOut runs the generation plan. A generator with side effects outside the set (a Job) has
+   * its intent written to the request's status first; a built-in method's batch is stored with its
+   * generation number in one conditional write of the set, which is the record itself.
+   */
   private async carryOut(w: Work, plan: GenerationPlan): Promise<ReconcileResult> {
     switch (plan.kind) {
       case "none":
         return {};
       case "wait":
         return { requeueAfterMs: plan.afterMs };
-      case "complete":
+      case "complete": {
+        const lg =
+          w.lastGeneration?.number === plan.number
+            ? w.lastGeneration
+            : { requested: plan.added, attempts: 1 };
         w.lastGeneration = {
-          ...w.lastGeneration,
+          ...lg,
+          number: plan.number,
+          firstId: plan.firstId,
           state: "Succeeded",
           added: plan.added,
           completedAt: this.nowIso(),
+          message: `added ${plan.added} points (ids ${plan.firstId}-${plan.firstId + plan.added - 1})`,
         };
         return {};
+      }
       case "start":
       case "retry": {
         w.lastGeneration = {
@@ -213,19 +225,21 @@ export class Reconciler {
           attempts: plan.attempt,
           startedAt: this.nowIso(),
         };
-        const status = this.statusOf(w);
-        w.req = await this.writeRequestStatus(w.req, status);
+        if (this.d.generatorFor(w.req).recordsIntent) {
+          // The generator's side effects live outside the set (a Job): record the intent first.
+          w.req = await this.writeRequestStatus(w.req, this.statusOf(w));
+          this.d.recorder.record(
+            w.req,
+            "Normal",
+            "GenerationStarted",
+            `generation ${plan.number} started: asking for ${plan.count} points (attempt ${plan.attempt})`,
+          );
+        }
         w.log.info("generation started", {
           generation: plan.number,
           count: plan.count,
           attempt: plan.attempt,
         });
-        this.d.recorder.record(
-          w.req,
-          "Normal",
-          "GenerationStarted",
-          `generation ${plan.number} started: asking ${w.req.spec.method} for ${plan.count} points (attempt ${plan.attempt})`,
-        );
         return this.runGeneration(w, plan);
       }
       case "resume":
@@ -296,7 +310,12 @@ export class Reconciler {
     ].join("; ");
     w.lastGeneration = { ...lg, state: "Succeeded", completedAt, added: outcome.points.length, message };
     this.d.metrics.pointsGenerated(method, outcome.points.length);
-    this.d.recorder.record(w.req, "Normal", "GenerationFinished", `generation ${plan.number}: ${message}`);
+    this.d.recorder.record(
+      w.req,
+      "Normal",
+      "GenerationFinished",
+      `generation ${plan.number} (${method}, attempt ${plan.attempt}): ${message}`,
+    );
     return {};
   }
 

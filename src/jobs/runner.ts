@@ -33,6 +33,7 @@ export function withPreset(req: HPORequest, presets: ContainerSettings["presets"
 
 /** ContainerGenerator is the Generator of method: container (and nevergrad). */
 export class ContainerGenerator implements Generator {
+  readonly recordsIntent = true;
   private readonly client: KubeClient;
   private readonly s: ContainerSettings;
 

@@ -122,9 +122,12 @@ describe("a whole lifecycle", () => {
     expect(cond.Failed).toMatchObject({ status: "False" });
     expect(cond.SpecValid).toMatchObject({ status: "True" });
 
-    const reasons = (await eventsOf(ns, "life")).map((e) => e.reason);
-    for (const r of ["SetCreated", "GenerationStarted", "GenerationFinished", "Finished"])
-      expect(reasons).toContain(r);
+    const events = await eventsOf(ns, "life");
+    const reasons = events.map((e) => e.reason);
+    for (const r of ["SetCreated", "GenerationFinished", "Finished"]) expect(reasons).toContain(r);
+    expect(events.filter((e) => e.reason === "GenerationFinished").map((e) => e.message)).toContain(
+      "generation 3 (random, attempt 1): added 4 points (ids 22-25)",
+    );
     const printed = kubectlOk(["get", "-n", ns, "hpor", "life"]);
     expect(printed).toMatch(new RegExp(`life\\s+random\\s+Finished\\s+25\\s+25\\s+${bestLoss}`));
   });
