@@ -4,6 +4,7 @@
  */
 import { hostname } from "node:os";
 import { parseArgs } from "node:util";
+import { type BrokerSettings, parseBrokers, parseDestination } from "../messaging/settings.ts";
 import { type Level, parseLevel } from "../runtime/log.ts";
 
 /** OperatorConfig is everything `hpo-operator run` is told. */
@@ -34,6 +35,8 @@ export interface OperatorConfig {
   nevergradImage: string;
   jobTtlMs: number;
   imagePullTimeoutMs: number;
+  /** broker holds the ActiveMQ settings; no brokers means messaging is off. */
+  broker: BrokerSettings;
 }
 
 /** Flag describes one flag: its name, environment variable, default and help. */
@@ -178,7 +181,65 @@ export const flags: Flag[] = [
     def: "10m",
     help: "every request is reconciled at least this often",
   },
+  ...brokerFlags(),
 ];
+
+/** brokerFlags are the ActiveMQ (STOMP) settings; see docs/messaging.md. */
+function brokerFlags(): Flag[] {
+  return [
+    {
+      name: "brokers",
+      env: "HPO_BROKERS",
+      def: "",
+      help: "comma-separated ActiveMQ STOMP brokers host:port (failover, randomised); empty = messaging off",
+    },
+    { name: "broker-username", env: "HPO_BROKER_USERNAME", def: "", help: "STOMP login" },
+    {
+      name: "broker-username-file",
+      env: "HPO_BROKER_USERNAME_FILE",
+      def: "",
+      help: "file holding the STOMP login (a mounted Secret); wins over --broker-username",
+    },
+    { name: "broker-password", env: "HPO_BROKER_PASSWORD", def: "", help: "STOMP passcode" },
+    {
+      name: "broker-password-file",
+      env: "HPO_BROKER_PASSWORD_FILE",
+      def: "",
+      help: "file holding the STOMP passcode (a mounted Secret); wins over --broker-password",
+    },
+    {
+      name: "broker-destination",
+      env: "HPO_BROKER_DESTINATION",
+      def: "/topic/hpo.points",
+      help: "destination of requests without spec.notification.destination",
+    },
+    {
+      name: "broker-tls",
+      env: "HPO_BROKER_TLS",
+      def: "false",
+      help: "connect to the brokers over TLS",
+      bool: true,
+    },
+    {
+      name: "broker-heartbeat",
+      env: "HPO_BROKER_HEARTBEAT",
+      def: "10s",
+      help: "STOMP heart-beat both ways; a silent connection is dropped after 2 of them",
+    },
+    {
+      name: "broker-message-ttl",
+      env: "HPO_BROKER_MESSAGE_TTL",
+      def: "0",
+      help: "message time to live (ttl and expires headers); 0 = never expires",
+    },
+    {
+      name: "broker-receipt-timeout",
+      env: "HPO_BROKER_RECEIPT_TIMEOUT",
+      def: "10s",
+      help: "how long a message waits for the broker's receipt before it is sent again",
+    },
+  ];
+}
 
 /** parseDuration reads "250ms", "15s", "5m", "1h" or a number of seconds into milliseconds. */
 export function parseDuration(s: string, what: string): number {
@@ -248,5 +309,17 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     nevergradImage: get("nevergrad-image"),
     jobTtlMs: dur("job-ttl"),
     imagePullTimeoutMs: dur("image-pull-timeout"),
+    broker: {
+      brokers: parseBrokers(get("brokers"), flag("brokers")),
+      username: get("broker-username") || undefined,
+      usernameFile: get("broker-username-file") || undefined,
+      password: get("broker-password") || undefined,
+      passwordFile: get("broker-password-file") || undefined,
+      destination: parseDestination(get("broker-destination"), flag("broker-destination")),
+      tls: parseBool(get("broker-tls"), flag("broker-tls")),
+      heartbeatMs: dur("broker-heartbeat"),
+      ttlMs: dur("broker-message-ttl"),
+      receiptTimeoutMs: dur("broker-receipt-timeout"),
+    },
   };
 }

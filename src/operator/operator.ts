@@ -13,6 +13,7 @@ import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
 import { Reconciler, type ReconcilerMetrics } from "../controller/reconciler.ts";
 import { LABEL_MANAGED, LABEL_REQUEST } from "../jobs/manifests.ts";
 import { ContainerGenerator, type ContainerSettings } from "../jobs/runner.ts";
+import { createMessaging } from "../messaging/wiring.ts";
 import { KubeClient, loadKubeConfig } from "../runtime/client.ts";
 import { Controller } from "../runtime/controller.ts";
 import { Informer, type KubeObject, keyOf } from "../runtime/informer.ts";
@@ -113,6 +114,17 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     logger: log,
     metrics,
   });
+  // Announcing new points on ActiveMQ is a controller of its own (src/messaging), on the same caches.
+  const messaging = createMessaging({
+    settings: cfg.broker,
+    client,
+    requests,
+    sets,
+    recorder,
+    metrics,
+    log,
+    resyncMs: cfg.resyncMs,
+  });
 
   requests.on((type, obj, old) => {
     if (type === "DELETED") {
@@ -153,6 +165,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     await Promise.all([requests.waitForSync(), sets.waitForSync()]);
     log.info("caches synced; reconciling", { requests: requests.list().length });
     controller.start();
+    messaging.start();
     for (const r of requests.list()) controller.enqueue(keyOf(r));
     resync = setInterval(() => {
       for (const r of requests.list()) controller.enqueue(keyOf(r));
@@ -171,6 +184,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
       log.info("shutting down");
       clearInterval(resync);
       await controller.stop();
+      await messaging.stop();
       await elector?.stop({ release: true });
       await Promise.all([requests.stop(), sets.stop(), jobInformer.stop()]);
       await recorder.flush();

@@ -140,6 +140,11 @@ export interface HPORequestStatus {
   lastGeneration?: HPORequestStatusLastGeneration;
   /** The HyperParameterSets that hold this request's points. */
   hyperParameterSets?: string[];
+  /**
+   * What the announcer has delivered to ActiveMQ for this request (see docs/messaging.md). Written by
+   * the operator's announcer only; the Announced condition tells whether it can deliver.
+   */
+  notification?: HPORequestStatusNotification;
 }
 
 /**
@@ -305,6 +310,45 @@ export interface HPORequestStatusLastGeneration {
   added?: number;
   /** What happened, such as the reason of a failure. */
   message?: string;
+}
+
+/**
+ * What the announcer has delivered to ActiveMQ for this request (see docs/messaging.md). Written by
+ * the operator's announcer only; the Announced condition tells whether it can deliver.
+ */
+export interface HPORequestStatusNotification {
+  /** Whether the operator has brokers configured; false means points are not announced. */
+  enabled?: boolean;
+  /**
+   * The request_id and transform_id of this request's messages: a stable number derived from
+   * metadata.uid (its first 52 bits), the same after any operator restart.
+   */
+  requestId?: number;
+  /**
+   * The workload_id of this request's messages: the hpo.dev/workload-id annotation (such as a PanDA
+   * task id) when it holds a number, else requestId.
+   */
+  workloadId?: number;
+  /** The STOMP destination the latest message went to. */
+  destination?: string;
+  /**
+   * The watermark: the broker has confirmed (receipt) the batch message of every generation up to this
+   * one. Stored batches after it are sent, in order, until confirmed.
+   */
+  confirmedGeneration?: number;
+  /** How many messages the broker has confirmed for this request (resends count again). */
+  confirmedMessages?: number;
+  /** Stored batches the broker has not confirmed yet (the backlog). */
+  unconfirmedBatches?: number;
+  /**
+   * The end of the request whose collection message the broker confirmed, as phase/generations (such
+   * as Finished/3); a request that resumes and ends again is announced again.
+   */
+  endConfirmed?: string;
+  /** When the broker last confirmed a message of this request. */
+  lastConfirmedAt?: string;
+  /** Why the latest delivery attempt failed; empty once delivery works again. */
+  lastError?: string;
 }
 
 /** Compute resources of the generator container (requests and limits, as in a Pod). */
