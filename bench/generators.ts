@@ -4,9 +4,9 @@
  *
  *   npm run bench:generators [-- --sizes=100,500 --methods=bayesian,tpe --repeats=3]
  *
- * Writes bench/results/generators-speed.json and prints a Markdown table (also saved beside the JSON)
- * for docs/performance.md. bayesian is timed cold (no state) and warm (state from a call at the same
- * n, as the operator keeps it per request).
+ * Writes bench/results/generators-speed.json and its table into docs/performance.md (section
+ * generators-speed). bayesian is timed cold (no state) and warm (state from a call at the same n, as
+ * the operator keeps it per request).
  */
 
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -16,6 +16,7 @@ import { builtinMethodNames, getMethod } from "../src/generators/methods.ts";
 import { createRng } from "../src/generators/rng.ts";
 import type { History, Method, SearchSpace, SuggestInput } from "../src/generators/types.ts";
 import { hartmann6 } from "./quality/functions.ts";
+import { writeSection } from "./report.ts";
 
 const resultsDir = join(import.meta.dirname, "results");
 
@@ -79,6 +80,25 @@ function table(rows: Row[], sizes: number[]): string {
   return [header, ...lines].join("\n");
 }
 
+function targets(rows: Row[]): string {
+  const at = (method: string, n: number, variant: Row["variant"]) =>
+    rows.find((r) => r.method === method && r.n === n && r.variant === variant);
+  const check = (label: string, row: Row | undefined, limitMs: number, per = 1) =>
+    row
+      ? `- ${label}: ${(row.wallMs / per).toFixed(1)} ms wall, ${(row.cpuMs / per).toFixed(1)} ms CPU (target ${limitMs} ms): ` +
+        `${row.wallMs / per <= limitMs ? "met" : row.cpuMs / per <= limitMs ? "met in CPU time, not in wall time on this loaded machine" : "missed"}`
+      : "";
+  return [
+    "Targets:",
+    check("bayesian, n = 500, cold", at("bayesian", 500, "cold"), 300),
+    check("bayesian, n = 500, warm", at("bayesian", 500, "warm"), 300),
+    check("bayesian, n = 1000, cold", at("bayesian", 1000, "cold"), 1000),
+    check("tpe per point, n = 1000", at("tpe", 1000, "cold"), 10, 10),
+  ]
+    .filter(Boolean)
+    .join("\n");
+}
+
 function main(): void {
   const sizes = flag("sizes", "100,500,1000,2000").split(",").map(Number);
   const methods = flag("methods", builtinMethodNames.join(",")).split(",");
@@ -135,11 +155,21 @@ function main(): void {
   };
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "generators-speed.json"), `${JSON.stringify(result, null, 2)}\n`);
-  const md = `${table(rows, sizes)}\n\nms per generation of 10 points: median wall time (CPU time in brackets).`;
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(" ");
+  const md = [
+    `Command: \`${result.command}\`, ${result.date.slice(0, 10)}, ${machine.cores} cores (${machine.cpu}), Node ${machine.node};`,
+    `load average ${load(loadBefore)} before, ${load(result.loadAfter)} after.`,
+    "",
+    table(rows, sizes),
+    "",
+    "Milliseconds per generation of 10 points on 6 float parameters after n evaluated points: median wall",
+    "time, CPU time of the process in brackets (the wall time of a quiet machine).",
+    "",
+    targets(rows),
+  ].join("\n");
   writeFileSync(join(resultsDir, "generators-speed.md"), `${md}\n`);
-  process.stdout.write(
-    `${md}\n\nload average before ${loadBefore.map((l) => l.toFixed(2)).join(" ")}, after ${result.loadAfter.map((l) => l.toFixed(2)).join(" ")}\n`,
-  );
+  writeSection("generators-speed", md);
+  process.stdout.write(`${md}\n`);
 }
 
 main();

@@ -4,10 +4,11 @@
  * samplers run the same protocol (ask 10 / tell 10) in a Python virtualenv this script creates.
  *
  *   npm run bench:quality [-- --seeds=20 --methods=bayesian,tpe,random --functions=branin]
- *   npm run bench:quality -- --study=cap     (what the bayesian history cap costs, 200 evaluations)
+ *   npm run bench:quality -- --study=cap     (what the bayesian history caps cost: 200 and 500 evaluations)
  *   --results=DIR writes the results elsewhere (for exploratory runs).
  *
- * Writes bench/results/quality.json (or quality-cap.json) and a Markdown table beside it.
+ * Writes bench/results/quality.json (or quality-cap.json), a Markdown table beside it, and the table
+ * into docs/performance.md (sections generators-quality, generators-quality-cap).
  */
 import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
@@ -16,6 +17,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { getMethod } from "../../src/generators/methods.ts";
 import type { History, Method, Params, SearchSpace } from "../../src/generators/types.ts";
+import { writeSection } from "../report.ts";
 import { ackley5, hartmann6, type TestFunction, testFunctions } from "./functions.ts";
 import { mannWhitneyP, type Summary, summarize } from "./stats.ts";
 import { ensureVenv, OPTUNA_VERSION } from "./venv.ts";
@@ -234,12 +236,21 @@ function resultsTable(cells: Cell[], checkpoints: number[]): string {
   return [head, rule, ...rows].join("\n");
 }
 
-function save(name: string, result: Record<string, unknown>, md: string): void {
+/** save writes the results as JSON and Markdown and, unless --results points elsewhere, into docs/performance.md. */
+function save(
+  name: string,
+  result: { date: string; command: string; loadBefore: number[]; [key: string]: unknown },
+  md: string,
+): void {
   const resultsDir = flag("results", defaultResults);
   mkdirSync(resultsDir, { recursive: true });
+  const load = (l: number[]) => l.map((v) => v.toFixed(2)).join(" ");
+  const header = `Command: \`${result.command}\`, ${result.date.slice(0, 10)}, load average ${load(result.loadBefore)} at the start.`;
+  const body = `${header}\n\n${md}`;
   writeFileSync(join(resultsDir, `${name}.json`), `${JSON.stringify(result, null, 2)}\n`);
-  writeFileSync(join(resultsDir, `${name}.md`), `${md}\n`);
-  process.stdout.write(`${md}\n`);
+  writeFileSync(join(resultsDir, `${name}.md`), `${body}\n`);
+  if (resultsDir === defaultResults) writeSection(`generators-${name}`, body);
+  process.stdout.write(`${body}\n`);
 }
 
 async function main(): Promise<void> {
@@ -248,20 +259,36 @@ async function main(): Promise<void> {
   const loadBefore = loadavg();
   const command = `npm run bench:quality${process.argv.length > 2 ? ` -- ${process.argv.slice(2).join(" ")}` : ""}`;
   if (study === "cap") {
-    const variants = [
-      { label: "bayesian (defaults: model 500, fit 100)", ours: "bayesian" },
-      { label: "bayesian (no cap)", ours: "bayesian", options: { maxModelPoints: 1e9, fitPoints: 1e9 } },
-      {
-        label: "bayesian (model 100, fit 50)",
-        ours: "bayesian",
-        options: { maxModelPoints: 100, fitPoints: 50 },
-      },
-    ];
-    const cells = await runStudy([hartmann6, ackley5], variants, seeds, 200, [100, 200]);
-    const md = resultsTable(cells, [100, 200]);
+    // The fitting cap binds from 100 observations on, the model cap from 300: one experiment each.
+    const fit = await runStudy(
+      [hartmann6, ackley5],
+      [
+        { label: "bayesian (defaults: fit on 100)", ours: "bayesian" },
+        { label: "bayesian (fit on all)", ours: "bayesian", options: { fitPoints: 1e9 } },
+        {
+          label: "bayesian (model 100, fit 50)",
+          ours: "bayesian",
+          options: { maxModelPoints: 100, fitPoints: 50 },
+        },
+      ],
+      seeds,
+      200,
+      [100, 200],
+    );
+    const model = await runStudy(
+      [hartmann6, ackley5],
+      [
+        { label: "bayesian (defaults: model on 300)", ours: "bayesian" },
+        { label: "bayesian (model on all)", ours: "bayesian", options: { maxModelPoints: 1e9 } },
+      ],
+      seeds,
+      500,
+      [300, 500],
+    );
+    const md = `${resultsTable(fit, [100, 200])}\n\n${resultsTable(model, [300, 500])}`;
     save(
       "quality-cap",
-      { date: new Date().toISOString(), command, seeds, loadBefore, loadAfter: loadavg(), cells },
+      { date: new Date().toISOString(), command, seeds, loadBefore, loadAfter: loadavg(), fit, model },
       md,
     );
     return;

@@ -109,6 +109,19 @@ describe("bayesian", () => {
     expect(points).toHaveLength(3);
   });
 
+  it("fills a batch larger than its candidate pool", () => {
+    const history = optimise(2, 5);
+    const result = bayesianMethod.suggest({
+      space: braninSpace,
+      history,
+      count: 150,
+      seed: 1,
+      direction: "minimize",
+      options: { candidates: 16, localSearch: 5 },
+    });
+    expect(result.points).toHaveLength(150);
+  });
+
   it("selectSubset keeps the best half and a random sample of the rest, in order", () => {
     const items = Array.from({ length: 10 }, (_, i) => ({ id: i, loss: 10 - i }));
     const subset = selectSubset(items, 4, createRng(1));
