@@ -107,11 +107,11 @@ export function isParamValue(x: unknown): x is ParamValue {
   return typeof x === "string" || typeof x === "boolean" || (typeof x === "number" && Number.isFinite(x));
 }
 
-/** describe renders any JSON value briefly for an error message. */
-export function describe(x: unknown): string {
+/** describe renders any JSON value for an error message, cut at limit characters. */
+export function describe(x: unknown, limit = 60): string {
   if (x === undefined) return "nothing";
   const text = JSON.stringify(x) ?? String(x);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
+  return text.length > limit ? `${text.slice(0, limit - 3)}...` : text;
 }
 
 /** compileEntries compiles each entry of a map with compileOne, in name order, stopping at the first error. */

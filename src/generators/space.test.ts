@@ -166,6 +166,12 @@ describe("checkPoint and canonicalisePoint", () => {
     expect(checkPoint(space, point)).toContain(message);
   });
 
+  it("names the point it rejects", () => {
+    expect(checkPoint(space, { drop: 0.2, layers: 9, lr: 0.01, opt: "adam" })).toBe(
+      'point {"drop":0.2,"layers":9,"lr":0.01,"opt":"adam"}: parameter "layers": 9 is not in int [1, 8]',
+    );
+  });
+
   it("accepts a valid point", () => {
     expect(checkPoint(space, { drop: 0.5, layers: 8, lr: 1e-5, opt: true })).toBeNull();
   });

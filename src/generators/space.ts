@@ -44,10 +44,10 @@ export function compileCanonical(entries: Record<string, unknown>): Result<Searc
   return compileEntries(entries, compileCanonicalEntry);
 }
 
-/** checkPoint returns why point is not in space (naming the parameter), or null when it is. */
+/** checkPoint returns why point is not in space (naming the point and the parameter), or null when it is. */
 export function checkPoint(space: SearchSpace, point: unknown): string | null {
   const result = canonicalisePoint(space, point);
-  return result.ok ? null : result.error;
+  return result.ok ? null : `point ${describe(point, 200)}: ${result.error}`;
 }
 
 /**
