@@ -115,9 +115,13 @@ export class KubeClient {
           if (opts.timeoutMs !== 0) {
             req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error("timed out")));
           }
-          if (opts.body !== undefined)
-            req.end(typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body));
-          else req.end();
+          if (opts.body !== undefined) {
+            const payload = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
+            // Node frames bodies of DELETE (and GET) only with an explicit length; without it the
+            // server ignores the body and reads it as the next request on the kept-alive socket.
+            req.setHeader("content-length", Buffer.byteLength(payload));
+            req.end(payload);
+          } else req.end();
         }),
     );
   }

@@ -367,7 +367,9 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
           `--secure-port=${kcmPort}`,
           `--cert-dir=${dir}`,
           "--leader-elect=false",
-          "--use-service-account-credentials=false",
+          // Each controller acts as its own service account with its bootstrap RBAC role; as
+          // system:kube-controller-manager alone, the Job controller could not create pods.
+          "--use-service-account-credentials=true",
           `--service-account-private-key-file=${join(dir, "sa.key")}`,
           `--root-ca-file=${join(dir, "ca.crt")}`,
           `--cluster-signing-cert-file=${join(dir, "ca.crt")}`,
