@@ -16,8 +16,8 @@ import {
   type Point,
 } from "../api/index.ts";
 import type { Params, SearchSpace } from "../generators/types.ts";
-import { type KubeClient, paths } from "../runtime/client.ts";
-import { AlreadyExistsError, ConflictError, NotFoundError } from "../runtime/errors.ts";
+import { JsonPatch, type KubeClient, paths } from "../runtime/client.ts";
+import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from "../runtime/errors.ts";
 import type { Informer } from "../runtime/informer.ts";
 import type { Recorder } from "./events.ts";
 import type { GenerationOutcome, Generator } from "./generator.ts";
@@ -73,6 +73,8 @@ interface Work {
   space: SearchSpace | undefined;
   points: Point[];
   messages: string[];
+  /** noted are the messages this reconcile already emitted an event for. */
+  noted: Set<string>;
   lastGeneration: HPORequestStatusLastGeneration | undefined;
   exhausted: boolean;
   batch?: { number: number; firstId: number; params: Params[] };
@@ -165,15 +167,15 @@ export class Reconciler {
       });
     const merged = mergeReports(base, set.spec, nowIso);
     if (merged.evaluated > 0) this.d.metrics.lossesRecorded(merged.evaluated);
-    const known = new Set(set.status?.messages ?? []);
-    const fresh = merged.messages.filter((m) => !known.has(m));
-    for (const m of fresh) this.d.recorder.record(req, "Warning", "ReportIgnored", m);
+    const noted = new Set<string>();
+    const messages = this.noteMessages(req, set, merged.messages, noted);
     return {
       req,
       set,
       space,
       points: merged.points,
-      messages: [...(set.status?.messages ?? []), ...fresh].slice(-MAX_MESSAGES),
+      messages,
+      noted,
       lastGeneration: req.status?.lastGeneration,
       exhausted: req.status?.exhausted ?? false,
       log,
@@ -380,25 +382,42 @@ export class Reconciler {
     }
   }
 
-  /** writeSet stores the points (merged reports and any new batch), retrying on conflicts. */
+  /**
+   * writeSet stores the points (merged reports and any new batch). The write is conditional on the
+   * status's own revision, not the object's resourceVersion: reporters patch spec.losses all the
+   * time, and only another write of the status may make this one stale.
+   */
   private async writeSet(w: Work): Promise<void> {
+    const ns = w.set.metadata?.namespace ?? "";
+    const name = w.set.metadata?.name ?? "";
     for (let attempt = 1; ; attempt++) {
+      const { revision, ...current } = w.set.status ?? {};
       const status = this.setStatus(w);
-      if (sameSetStatus(w.set.status, status)) return;
+      if (w.set.status && sameSetStatus(current, status)) return;
+      const next = { ...status, revision: (revision ?? 0) + 1 };
+      const ops =
+        revision === undefined
+          ? [{ op: "add", path: "/status", value: next }]
+          : [
+              { op: "test", path: "/status/revision", value: revision },
+              { op: "replace", path: "/status", value: next },
+            ];
       try {
-        const written = await this.d.client.replace<HyperParameterSet>(
-          paths.object(API, SETS, w.set.metadata?.namespace ?? "", w.set.metadata?.name ?? "", "status"),
-          { ...w.set, status },
+        const written = await this.d.client.request<HyperParameterSet>(
+          "PATCH",
+          paths.object(API, SETS, ns, name, "status"),
+          {
+            body: ops,
+            contentType: JsonPatch,
+          },
         );
         this.d.sets.upsert(written);
         w.set = written;
         return;
       } catch (e) {
-        if (!(e instanceof ConflictError) || attempt >= WRITE_ATTEMPTS) throw e;
-        // Someone reported a loss meanwhile: merge again on the fresh set, keep the batch.
-        const fresh = await this.d.client.get<HyperParameterSet>(
-          paths.object(API, SETS, w.set.metadata?.namespace ?? "", w.set.metadata?.name ?? ""),
-        );
+        if (!isStale(e) || attempt >= WRITE_ATTEMPTS) throw e;
+        // Our cache was behind our own last write: merge again on the fresh set, keep the batch.
+        const fresh = await this.d.client.get<HyperParameterSet>(paths.object(API, SETS, ns, name));
         this.d.sets.upsert(fresh);
         this.regather(w, fresh);
       }
@@ -415,6 +434,23 @@ export class Reconciler {
     if (merged.evaluated > 0) this.d.metrics.lossesRecorded(merged.evaluated);
     w.set = fresh;
     w.points = merged.points;
+    w.messages = this.noteMessages(w.req, fresh, merged.messages, w.noted);
+  }
+
+  /** noteMessages returns the set's messages with the new ones added, emitting a Warning for each new one. */
+  private noteMessages(
+    req: HPORequest,
+    set: HyperParameterSet,
+    messages: readonly string[],
+    noted: Set<string>,
+  ): string[] {
+    const known = new Set(set.status?.messages ?? []);
+    const fresh = [...new Set(messages)].filter((m) => !known.has(m));
+    for (const m of fresh.filter((f) => !noted.has(f))) {
+      noted.add(m);
+      this.d.recorder.record(req, "Warning", "ReportIgnored", m);
+    }
+    return [...(set.status?.messages ?? []), ...fresh].slice(-MAX_MESSAGES);
   }
 
   private setStatus(w: Work): HyperParameterSetStatus {
@@ -478,6 +514,15 @@ export class Reconciler {
   }
 }
 
+/**
+ * isStale tells a failed conditional write: a conflict, or a JSON patch whose test operation failed
+ * (the API server answers 422 with no field causes; an invalid status would name its fields).
+ */
+function isStale(e: unknown): boolean {
+  if (e instanceof ConflictError) return true;
+  return e instanceof InvalidError && !e.status?.details?.causes?.length;
+}
+
 /** ownedKeys are the status fields this reconciler computes; any other field belongs to another controller. */
 const ownedKeys = new Set([
   "phase",
@@ -496,6 +541,7 @@ const ownedKeys = new Set([
   "unevaluated",
   "failed",
   "messages",
+  "revision",
 ]);
 
 /**

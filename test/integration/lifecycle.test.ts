@@ -214,9 +214,13 @@ describe("bad input never crashes the operator nor loses a loss", () => {
     const byId = Object.fromEntries((set.status?.points ?? []).map((p) => [p.id, p]));
     expect(byId[a.id]).toMatchObject({ state: "Evaluated", loss: 0.5 });
     expect(byId[c.id]).toMatchObject({ state: "Failed", reason: "OOMKilled" });
-    const warnings = (await eventsOf(ns, "bad")).filter(
-      (e) => e.type === "Warning" && e.reason === "ReportIgnored",
-    );
+    // Events are posted off the reconcile path: wait for them.
+    const warnings = await waitFor("three ReportIgnored events", async () => {
+      const w = (await eventsOf(ns, "bad")).filter(
+        (e) => e.type === "Warning" && e.reason === "ReportIgnored",
+      );
+      return w.length >= 3 ? w : undefined;
+    });
     expect(warnings.map((e) => e.message).sort()).toEqual([...msgs].sort());
     // The request still ends: b is reported; c failed, so the end is SubFinished.
     reportLosses(ns, "bad", { [b.id]: 0.3 });

@@ -452,6 +452,11 @@ export interface HyperParameterSetSpec {
 export interface HyperParameterSetStatus {
   /** The metadata.generation of the spec (the reported losses) this status reflects. */
   observedGeneration?: number;
+  /**
+   * Counts the operator's writes of this status. Each write is conditional on the revision it read, so
+   * reporters patching spec.losses never make the operator's writes conflict.
+   */
+  revision?: number;
   /** Points in this set. */
   total?: number;
   /** Points with a recorded loss. */
