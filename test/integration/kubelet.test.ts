@@ -5,7 +5,10 @@
  * behave, and `kubectl logs` reaches the kubelet through the API server.
  */
 import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { createInterface } from "node:readline";
 import { gzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { KubeClient, loadKubeConfig, paths } from "../../src/runtime/client.ts";
@@ -297,7 +300,7 @@ describe("the test kubelet", () => {
       apiVersion: "v1",
       kind: "ConfigMap",
       metadata: { name: "input", namespace: ns },
-      data: { "config.json": '{"a":1}' },
+      data: { "config.json": '{"a":1}', mode: "fast" },
       binaryData: { "idds_input.json.gz": gzipSync(points).toString("base64") },
     });
     apply(
@@ -308,7 +311,10 @@ describe("the test kubelet", () => {
           { name: "all", configMap: { name: "input" } },
           {
             name: "some",
-            configMap: { name: "input", items: [{ key: "config.json", path: "nested/renamed.json" }] },
+            configMap: {
+              name: "input",
+              items: [{ key: "config.json", path: "nested/renamed.json", mode: 0o440 }],
+            },
           },
         ],
         containers: [
@@ -319,8 +325,15 @@ describe("the test kubelet", () => {
               "gunzip:/etc/all/idds_input.json.gz",
               "echo:",
               "cat:/etc/some/nested/renamed.json",
+              "echo:",
+              "mode:/etc/some/nested/renamed.json",
+              "mode:/etc/all/config.json",
+              "env:MODE",
+              "env:CM_mode",
             ],
             {
+              env: [{ name: "MODE", valueFrom: { configMapKeyRef: { name: "input", key: "mode" } } }],
+              envFrom: [{ prefix: "CM_", configMapRef: { name: "input" } }],
               volumeMounts: [
                 { name: "all", mountPath: "/etc/all", readOnly: true },
                 { name: "some", mountPath: "/etc/some", readOnly: true },
@@ -333,7 +346,15 @@ describe("the test kubelet", () => {
     const pod = await waitForPhase("configmap", ["Succeeded", "Failed"]);
     const log = kubectlOk(["logs", "-n", ns, "configmap"]);
     expect(pod.status?.phase, log).toBe("Succeeded");
-    expect(log.split("\n").slice(1)).toEqual([points, '{"a":1}']);
+    expect(log.split("\n").slice(1)).toEqual([
+      points,
+      '{"a":1}',
+      "440",
+      "644",
+      "MODE=fast",
+      "CM_mode=fast",
+      "",
+    ]);
   });
 
   it("reports an unknown image as ErrImagePull, then ImagePullBackOff", async () => {
@@ -356,6 +377,65 @@ describe("the test kubelet", () => {
     const r = kubectl(["logs", "-n", ns, "noimage"]);
     expect(r.code).not.toBe(0);
     expect(r.stderr).toMatch(/waiting to start: (image can't be pulled|trying and failing to pull image)/);
+  });
+
+  it("kills a deleted pod's processes, then deletes it with grace period 0", async () => {
+    apply(
+      podSpec("deleted", {
+        restartPolicy: "Never",
+        automountServiceAccountToken: false,
+        containers: [box("c", ["sleep:forever"])],
+      }),
+    );
+    await waitForPhase("deleted", ["Running"]);
+    const proc = (await kubelet.processes()).find((p) => p.pod === "deleted");
+    expect(proc && alive(proc.pid)).toBe(true);
+    const started = Date.now();
+    // kubectl waits until the object is gone: the kubelet must stop the pod and delete it.
+    kubectlOk(["delete", "pod", "-n", ns, "deleted", "--timeout=20s"]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(alive(proc?.pid ?? 0)).toBe(false);
+    expect(kubectl(["get", "pod", "-n", ns, "deleted"]).stderr).toContain("NotFound");
+  });
+
+  it("restarts a failed container under restartPolicy OnFailure and keeps the previous run's log", async () => {
+    apply(
+      podSpec("restarts", {
+        restartPolicy: "OnFailure",
+        automountServiceAccountToken: false,
+        volumes: [{ name: "state", emptyDir: {} }],
+        containers: [
+          box("c", ["once:/state/flag", "echo:second run"], {
+            volumeMounts: [{ name: "state", mountPath: "/state" }],
+          }),
+        ],
+      }),
+    );
+    const pod = await waitForPhase("restarts", ["Succeeded", "Failed"]);
+    expect(pod.status?.phase).toBe("Succeeded");
+    const s = pod.status?.containerStatuses?.[0];
+    expect(s?.restartCount).toBe(1);
+    expect(s?.lastState.terminated).toMatchObject({ exitCode: 1, reason: "Error" });
+    expect(kubectlOk(["logs", "-n", ns, "restarts", "--previous"])).toBe("failing once\n");
+    expect(kubectlOk(["logs", "-n", ns, "restarts"])).toBe("second run\n");
+  });
+
+  it("fails a pod past its own activeDeadlineSeconds with reason DeadlineExceeded", async () => {
+    apply(
+      podSpec("deadline", {
+        restartPolicy: "Never",
+        automountServiceAccountToken: false,
+        activeDeadlineSeconds: 2,
+        containers: [box("c", ["sleep:forever"])],
+      }),
+    );
+    const pod = await waitForPhase("deadline", ["Failed", "Succeeded"]);
+    expect(pod.status).toMatchObject({ phase: "Failed", reason: "DeadlineExceeded" });
+    // SIGTERM ended it: 128 + 15.
+    expect(pod.status?.containerStatuses?.[0]?.state.terminated).toMatchObject({
+      exitCode: 143,
+      reason: "Error",
+    });
   });
 });
 
@@ -438,5 +518,64 @@ describe("Jobs on the test kubelet", () => {
         () => true,
       ),
     );
+  });
+});
+
+describe("stopping the test kubelet", () => {
+  const boxImage = { "box:test": { entrypoint: [process.execPath, join(fixtures, "box.ts")] } };
+  const sleeper = (namespace: string, nodeName: string, extra: string[] = []) => ({
+    apiVersion: "v1",
+    kind: "Pod",
+    metadata: { name: "sleeper", namespace },
+    spec: {
+      nodeName,
+      restartPolicy: "Never",
+      automountServiceAccountToken: false,
+      containers: [box("c", [...extra, "sleep:forever"])],
+    },
+  });
+
+  it("stop() kills running containers, deletes the Node and ends the kubelet process", async () => {
+    const other = newNamespace("kubelet-stop");
+    const k = await startKubelet({ kubeconfig: inject("kubeconfig"), namespaces: [other], images: boxImage });
+    try {
+      apply(sleeper(other, k.nodeName));
+      const proc = await waitFor("the sleeper process", async () => (await k.processes())[0]);
+      await k.stop();
+      expect(alive(proc.pid)).toBe(false);
+      expect(alive(k.pid)).toBe(false);
+      expect(kubectl(["get", "node", k.nodeName]).stderr).toContain("NotFound");
+    } finally {
+      await k.stop();
+      deleteNamespace(other);
+    }
+  });
+
+  it("kills its containers and exits when the process that started it dies", async () => {
+    const other = newNamespace("kubelet-orphan");
+    const dir = mkdtempSync(join(tmpdir(), "kubelet-orphan-"));
+    const host = spawn(process.execPath, [join(fixtures, "host.ts"), inject("kubeconfig"), other], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    try {
+      const first = await new Promise<string>((res, rej) => {
+        createInterface({ input: host.stdout }).once("line", res);
+        host.once("exit", (code) => rej(new Error(`host.ts exited (${code}) before its kubelet was ready`)));
+      });
+      const info = JSON.parse(first) as { nodeName: string; pid: number };
+      apply(sleeper(other, info.nodeName, [`pid:${join(dir, "pid")}`]));
+      const pid = await waitFor("the sleeper's pid", async () =>
+        existsSync(join(dir, "pid")) ? Number(readFileSync(join(dir, "pid"), "utf8")) : undefined,
+      );
+      expect(alive(pid)).toBe(true);
+      host.kill("SIGKILL");
+      await waitFor("the container process to end", async () => !alive(pid), 20_000);
+      await waitFor("the kubelet process to end", async () => !alive(info.pid), 20_000);
+      expect(kubectl(["get", "node", info.nodeName]).stderr).toContain("NotFound");
+    } finally {
+      host.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+      deleteNamespace(other);
+    }
   });
 });

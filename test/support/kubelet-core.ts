@@ -19,7 +19,7 @@ import {
   registerNode,
   renewLease,
 } from "./kubelet-node.ts";
-import { type PodDeps, PodWorker } from "./kubelet-pod.ts";
+import { deletePodNow, type PodDeps, PodWorker } from "./kubelet-pod.ts";
 import {
   type KubeletServer,
   type LogLookup,
@@ -272,17 +272,6 @@ function watchPods(
   });
   informer.start();
   return informer;
-}
-
-async function deletePodNow(client: KubeClient, pod: Pod, log: (l: string) => void): Promise<void> {
-  const { namespace, name, uid } = pod.metadata;
-  try {
-    await client.delete(paths.object("v1", "pods", namespace ?? "default", name), {
-      body: { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0, preconditions: { uid } },
-    });
-  } catch (e) {
-    if (!(e instanceof NotFoundError || e instanceof ConflictError)) log(`delete ${namespace}/${name}: ${e}`);
-  }
 }
 
 /** Binder is the scheduler the control plane lacks: it binds pending pods to this node. */

@@ -428,17 +428,8 @@ export class PodWorker {
     if (this.deleting && !this.gone) await this.deletePod();
   }
 
-  /** deletePod removes the pod object with grace period 0, as a kubelet does once it has stopped. */
-  private async deletePod(): Promise<void> {
-    const { namespace, name, uid } = this.pod.metadata;
-    try {
-      await this.deps.client.delete(paths.object("v1", "pods", namespace ?? "default", name), {
-        body: { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0, preconditions: { uid } },
-      });
-    } catch (e) {
-      if (!(e instanceof NotFoundError || e instanceof ConflictError))
-        this.deps.log(`pod ${this.key()}: delete: ${(e as Error).message}`);
-    }
+  private deletePod(): Promise<void> {
+    return deletePodNow(this.deps.client, this.pod, this.deps.log);
   }
 
   /** report schedules a status write of the current state; writes never overlap. */
@@ -492,6 +483,20 @@ export class PodWorker {
     );
     if (updated?.metadata?.uid === this.pod.metadata.uid)
       this.record.pod = { ...this.pod, status: updated.status };
+  }
+}
+
+/** deletePodNow removes a pod object with grace period 0 (if it is still the same pod), as a
+ * kubelet does once the pod's containers have stopped. */
+export async function deletePodNow(client: KubeClient, pod: Pod, log: (msg: string) => void): Promise<void> {
+  const { namespace = "default", name, uid } = pod.metadata;
+  try {
+    await client.delete(paths.object("v1", "pods", namespace, name), {
+      body: { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0, preconditions: { uid } },
+    });
+  } catch (e) {
+    if (!(e instanceof NotFoundError || e instanceof ConflictError))
+      log(`pod ${namespace}/${name}: delete: ${(e as Error).message}`);
   }
 }
 

@@ -150,13 +150,12 @@ function formatMap(m: Record<string, string> | undefined): string {
     .join("\n");
 }
 
-/** objectData returns the decoded text data of a ConfigMap or Secret (Secret data is base64). */
-export function objectData(obj: DataObject, kind: "ConfigMap" | "Secret"): Map<string, string> {
+/** envData is what a ConfigMap or Secret offers to environment variables: its data (decoded from
+ * base64 for a Secret); a ConfigMap's binaryData never becomes environment, as in Kubernetes. */
+export function envData(obj: DataObject, kind: "ConfigMap" | "Secret"): Map<string, string> {
   const out = new Map<string, string>();
   for (const [k, v] of Object.entries(obj.data ?? {}))
     out.set(k, kind === "Secret" ? Buffer.from(v, "base64").toString("utf8") : v);
-  for (const [k, v] of Object.entries(obj.binaryData ?? {}))
-    out.set(k, Buffer.from(v, "base64").toString("utf8"));
   return out;
 }
 
@@ -170,7 +169,7 @@ async function readRef(
   const obj = await (kind === "ConfigMap"
     ? reader.configMap(namespace, name)
     : reader.secret(namespace, name));
-  if (obj) return objectData(obj, kind);
+  if (obj) return envData(obj, kind);
   if (optional) return undefined;
   throw new ConfigError(`${kind.toLowerCase()} "${name}" not found`);
 }
