@@ -551,6 +551,32 @@ describe("stopping the test kubelet", () => {
     }
   });
 
+  it("reports a pod as Failed when the kubelet that ran it is gone and a new one takes its node", async () => {
+    const other = newNamespace("kubelet-lost");
+    const nodeName = `${other}-node`;
+    const opts = { kubeconfig: inject("kubeconfig"), nodeName, namespaces: [other], images: boxImage };
+    const first = await startKubelet({ ...opts, keepNode: true });
+    let second: Kubelet | undefined;
+    try {
+      apply(sleeper(other, nodeName));
+      await waitFor("the sleeper process", async () => (await first.processes())[0]);
+      await first.stop();
+      second = await startKubelet(opts);
+      const pod = await waitFor("the lost pod to fail", async () => {
+        const p = await client.get<Pod>(paths.object("v1", "pods", other, "sleeper"));
+        return p.status?.phase === "Failed" ? p : undefined;
+      });
+      expect(pod.status?.containerStatuses?.[0]?.state.terminated).toMatchObject({
+        exitCode: 137,
+        reason: "ContainerStatusUnknown",
+      });
+    } finally {
+      await first.stop();
+      await second?.stop();
+      deleteNamespace(other);
+    }
+  });
+
   it("kills its containers and exits when the process that started it dies", async () => {
     const other = newNamespace("kubelet-orphan");
     const dir = mkdtempSync(join(tmpdir(), "kubelet-orphan-"));

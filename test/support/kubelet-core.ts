@@ -19,7 +19,7 @@ import {
   registerNode,
   renewLease,
 } from "./kubelet-node.ts";
-import { deletePodNow, type PodDeps, PodWorker } from "./kubelet-pod.ts";
+import { deletePodNow, type PodDeps, PodWorker, reportLost } from "./kubelet-pod.ts";
 import {
   type KubeletServer,
   type LogLookup,
@@ -266,6 +266,8 @@ function watchPods(
       if (pod.metadata.deletionTimestamp) void deletePodNow(client, pod, log);
       return;
     }
+    // Started by an earlier kubelet of this node: its processes are gone.
+    if (pod.status?.startTime) return void reportLost(client, pod, log);
     const w = new PodWorker(deps, pod);
     workers.set(uid, w);
     w.start();

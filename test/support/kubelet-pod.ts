@@ -29,7 +29,7 @@ import {
   translatePaths,
 } from "./kubelet-spec.ts";
 import { type ContainerRecord, newContainerRecord, type PodRecord, podStatus } from "./kubelet-status.ts";
-import type { Container, Pod, PodCondition, Terminated } from "./kubelet-types.ts";
+import type { Container, ContainerStatus, Pod, PodCondition, Terminated } from "./kubelet-types.ts";
 import {
   containerMounts,
   setupVolumes,
@@ -497,6 +497,35 @@ export async function deletePodNow(client: KubeClient, pod: Pod, log: (msg: stri
   } catch (e) {
     if (!(e instanceof NotFoundError || e instanceof ConflictError))
       log(`pod ${namespace}/${name}: delete: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * reportLost fails a pod that a previous kubelet of this node had started: its processes died with
+ * that kubelet, so every container that had not finished is reported as ContainerStatusUnknown
+ * (exit code 137), as the kubelet does for containers it cannot find.
+ */
+export async function reportLost(client: KubeClient, pod: Pod, log: (msg: string) => void): Promise<void> {
+  const { namespace = "default", name, uid } = pod.metadata;
+  const lose = (s: ContainerStatus): ContainerStatus =>
+    s.state.terminated ? s : { ...s, ready: false, started: false, state: { terminated: unknownState() } };
+  const status = {
+    phase: "Failed",
+    reason: "ContainerStatusUnknown",
+    message: "The test kubelet that ran this pod stopped; its processes are gone",
+    ...(pod.status?.initContainerStatuses
+      ? { initContainerStatuses: pod.status.initContainerStatuses.map(lose) }
+      : {}),
+    containerStatuses: (pod.status?.containerStatuses ?? []).map(lose),
+  };
+  try {
+    await client.request("PATCH", paths.object("v1", "pods", namespace, name, "status"), {
+      body: { metadata: { uid }, status },
+      contentType: SMP,
+    });
+  } catch (e) {
+    if (!(e instanceof NotFoundError || e instanceof ConflictError))
+      log(`pod ${namespace}/${name}: status: ${(e as Error).message}`);
   }
 }
 
