@@ -5,6 +5,7 @@
  * broker never answers the close), and typed errors. It never queues: a send without a connection
  * fails at once, so the announcer decides when to retry.
  */
+import { isIP } from "node:net";
 import { connect as tlsConnect } from "node:tls";
 import { Client, type IFrame, ReconnectionTimeMode } from "@stomp/stompjs";
 import { TCPWrapper } from "@stomp/tcp-wrapper";
@@ -48,7 +49,8 @@ export interface PublisherOptions {
 /** TlsWrapper is the TCP wrapper over a TLS socket (system CAs, plus NODE_EXTRA_CA_CERTS). */
 class TlsWrapper extends TCPWrapper {
   protected override getSocket(port: number, host: string) {
-    return tlsConnect({ port, host, servername: host });
+    // SNI takes names only; an IP address is checked against the certificate's IP entries.
+    return tlsConnect({ port, host, ...(isIP(host) ? {} : { servername: host }) });
   }
 }
 
@@ -178,7 +180,7 @@ export class StompPublisher implements Publisher {
     this.up = false;
     this.failAll(new BrokerUnavailableError(`connection to ${this.current} lost before the receipt`));
     if (was) {
-      this.o.log.warn("lost the broker connection; reconnecting", { broker: this.current });
+      if (!this.closed) this.o.log.warn("lost the broker connection; reconnecting", { broker: this.current });
       this.o.onConnection?.(false);
     }
   }

@@ -107,14 +107,8 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     policy: { retries: cfg.retries, retryBaseMs: cfg.retryBaseMs, retryMaxMs: cfg.retryMaxMs },
     maxSetBytes: cfg.maxSetBytes,
   });
-  const controller = new Controller({
-    name: "hporequest",
-    reconcile: (key, ctx) => reconciler.reconcile(key, ctx.log),
-    workers: cfg.concurrency,
-    logger: log,
-    metrics,
-  });
   // Announcing new points on ActiveMQ is a controller of its own (src/messaging), on the same caches.
+  // The reconciler's own writes reach the caches silently, so each reconcile nudges the announcer.
   const messaging = createMessaging({
     settings: cfg.broker,
     client,
@@ -124,6 +118,14 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     metrics,
     log,
     resyncMs: cfg.resyncMs,
+  });
+  const controller = new Controller({
+    name: "hporequest",
+    reconcile: (key, ctx) =>
+      reconciler.reconcile(key, ctx.log).finally(() => messaging.announcer.enqueue(key)),
+    workers: cfg.concurrency,
+    logger: log,
+    metrics,
   });
 
   requests.on((type, obj, old) => {

@@ -4,7 +4,7 @@
  * lost), and the operator killed between storing a batch and the broker's receipt (the batch is
  * sent by the next operator).
  */
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from "vitest";
 import type { HPORequest } from "../../src/api/index.ts";
 import { type Broker, startBroker } from "../support/activemq.ts";
 import {
@@ -44,6 +44,9 @@ async function operator(ns: string): Promise<OperatorProcess> {
     env: { HPO_BROKERS: broker.address },
   });
   procs.push(p);
+  onTestFailed(() => {
+    process.stderr.write(`--- operator logs (${ns}):\n${p.logs().slice(-30_000)}\n`);
+  });
   return p;
 }
 

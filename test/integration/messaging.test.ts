@@ -2,17 +2,17 @@
  * Announcing points on a real ActiveMQ (Debian's package, STOMP on 127.0.0.1) with the real operator
  * process: every batch of a full lifecycle arrives once with the exact content and headers, the
  * documented consumer example reads them, requests with different destinations stay apart, an
- * operator without brokers says so, and wrong credentials give a clear condition and event while
+ * connection over TLS works, an operator without brokers says so, and wrong credentials give a clear condition and event while
  * generation goes on (and a fixed password file is picked up without a restart).
  */
 import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, inject, it, onTestFailed } from "vitest";
 import type { HPORequest, Point } from "../../src/api/index.ts";
 import { type Broker, startBroker } from "../support/activemq.ts";
-import { repoRoot } from "../support/controlplane.ts";
+import { freePort, repoRoot } from "../support/controlplane.ts";
 import {
   applyRequest,
   eventsOf,
@@ -43,7 +43,7 @@ const dir = mkdtempSync(join(tmpdir(), "hpo-messaging-"));
 
 beforeAll(async () => {
   [broker, secured] = await Promise.all([
-    startBroker(),
+    startBroker({ tls: true }),
     startBroker({ users: [{ username: "hpo", password: "right-pass" }] }),
   ]);
 }, 120_000);
@@ -58,9 +58,15 @@ afterAll(async () => {
 async function operator(prefix: string, env: Record<string, string>): Promise<string> {
   const ns = newNamespace(prefix);
   namespaces.push(ns);
-  procs.push(
-    await startOperatorProcess({ kubeconfig: inject("kubeconfig"), args: [`--namespaces=${ns}`], env }),
-  );
+  const p = await startOperatorProcess({
+    kubeconfig: inject("kubeconfig"),
+    args: [`--namespaces=${ns}`],
+    env,
+  });
+  procs.push(p);
+  onTestFailed(() => {
+    process.stderr.write(`--- operator logs (${ns}):\n${p.logs().slice(-30_000)}\n`);
+  });
   return ns;
 }
 
@@ -134,7 +140,9 @@ function startConsumer(b: Broker) {
 
 describe("a full lifecycle announced on the default topic", () => {
   it("every batch arrives once, in order, with the exact content; then the end; the example consumer reads them", async () => {
-    const ns = await operator("mq-life", { HPO_BROKERS: broker.address });
+    // A dead broker in the list too: whichever the random order tries first, the live one is found.
+    const dead = `127.0.0.1:${await freePort()}`;
+    const ns = await operator("mq-life", { HPO_BROKERS: `${dead},${broker.address}` });
     const sub = await listen(broker, ["/topic/hpo.points"]);
     const consumer = startConsumer(broker);
     await waitFor(
@@ -259,6 +267,27 @@ describe("a full lifecycle announced on the default topic", () => {
     expect(r).toHaveLength(1);
     expectBatch(l[0], left, 1, await points(ns, "left"), "/queue/team-left");
     expectBatch(r[0], right, 1, await points(ns, "right"), "/topic/team-right");
+  }, 60_000);
+});
+
+describe("over TLS", () => {
+  it("HPO_BROKER_TLS=true reaches a stomp+ssl connector whose certificate is trusted", async () => {
+    const ns = await operator("mq-tls", {
+      HPO_BROKERS: broker.tlsAddress as string,
+      HPO_BROKER_TLS: "true",
+      HPO_BROKER_DESTINATION: "/queue/tls",
+      NODE_EXTRA_CA_CERTS: broker.caFile as string,
+    });
+    const sub = await listen(broker, ["/queue/tls"]);
+    applyRequest(ns, "tls", { method: "random", searchSpace: space, maxPoints: 2 });
+    await sub.until("the batch over TLS", (ms) => ms.length >= 1);
+    expectBatch(
+      sub.messages[0],
+      (await getRequest(ns, "tls")) as HPORequest,
+      1,
+      await points(ns, "tls"),
+      "/queue/tls",
+    );
   }, 60_000);
 });
 

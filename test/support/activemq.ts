@@ -25,6 +25,8 @@ export interface BrokerUser {
 export interface StartBrokerOptions {
   /** users switch authentication on: only these logins may connect. */
   users?: BrokerUser[];
+  /** tls adds a stomp+ssl connector with a fresh self-signed certificate for 127.0.0.1 (see caFile). */
+  tls?: boolean;
   /** readyTimeoutMs bounds the wait for the STOMP port (default 60 s). */
   readyTimeoutMs?: number;
 }
@@ -35,6 +37,10 @@ export interface Broker {
   readonly port: number;
   /** address is "127.0.0.1:port", as HPO_BROKERS takes it. */
   readonly address: string;
+  /** tlsAddress is "127.0.0.1:port" of the stomp+ssl connector (tls only). */
+  readonly tlsAddress?: string;
+  /** caFile is the PEM certificate a TLS client must trust (tls only; for NODE_EXTRA_CA_CERTS). */
+  readonly caFile?: string;
   readonly dir: string;
   /** logs returns what the broker printed so far. */
   logs(): string;
@@ -62,6 +68,21 @@ function killGroup(c: ChildProcess, signal: NodeJS.Signals): void {
     // already gone
   }
 }
+
+function groupAlive(c: ChildProcess): boolean {
+  try {
+    if (c.pid) process.kill(-c.pid, 0);
+    return Boolean(c.pid);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * watchdog runs the broker in a process group of its own and kills that group when the test
+ * process goes away, however it ends (SIGKILL, a timeout): its stdin pipe closes, `read` returns.
+ */
+const watchdog = 'exec 3<&0; "$@" </dev/null 3<&- & b=$!; { read -r _ <&3; kill -9 -$$; } & wait "$b"';
 
 /**
  * ensureActiveMQ installs Debian's activemq package (and with it Java) when /usr/bin/activemq is
@@ -95,8 +116,8 @@ export function ensureActiveMQ(): void {
   }
 }
 
-/** brokerXml is the broker's configuration: KahaDB in dir, one STOMP connector, optional logins. */
-export function brokerXml(dir: string, port: number, users: BrokerUser[] = []): string {
+/** brokerXml is the broker's configuration: KahaDB in dir, a STOMP connector (and a TLS one), optional logins. */
+export function brokerXml(dir: string, port: number, users: BrokerUser[] = [], tlsPort = 0): string {
   const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/"/g, "&quot;").replace(/</g, "&lt;");
   const auth = users.length
     ? `<plugins><simpleAuthenticationPlugin><users>${users
@@ -118,12 +139,45 @@ export function brokerXml(dir: string, port: number, users: BrokerUser[] = []): 
       <storeUsage><storeUsage limit="1 gb"/></storeUsage>
       <tempUsage><tempUsage limit="1 gb"/></tempUsage>
     </systemUsage></systemUsage>
+    ${tlsPort ? `<sslContext><sslContext keyStore="file:${dir}/conf/broker.p12" keyStorePassword="${keyPass}" keyStoreType="PKCS12"/></sslContext>` : ""}
     <transportConnectors>
       <transportConnector name="stomp" uri="stomp://127.0.0.1:${port}"/>
+      ${tlsPort ? `<transportConnector name="stomp+ssl" uri="stomp+ssl://127.0.0.1:${tlsPort}"/>` : ""}
     </transportConnectors>
   </broker>
 </beans>
 `;
+}
+
+const keyPass = "hpo-test";
+
+/** makeCertificate writes a self-signed key store for 127.0.0.1 and its certificate as PEM (Java's keytool). */
+function makeCertificate(dir: string): string {
+  const ks = join(dir, "conf/broker.p12");
+  const pem = join(dir, "conf/broker.pem");
+  const common = ["-alias", "broker", "-keystore", ks, "-storepass", keyPass, "-storetype", "PKCS12"];
+  execFileSync(
+    "keytool",
+    [
+      "-genkeypair",
+      ...common,
+      "-keyalg",
+      "RSA",
+      "-keysize",
+      "2048",
+      "-validity",
+      "2",
+      "-dname",
+      "CN=127.0.0.1",
+      "-ext",
+      "SAN=ip:127.0.0.1,dns:localhost",
+      "-keypass",
+      keyPass,
+    ],
+    { stdio: "pipe" },
+  );
+  execFileSync("keytool", ["-exportcert", "-rfc", ...common, "-file", pem], { stdio: "pipe" });
+  return pem;
 }
 
 /** log4j settings: warnings and the broker's start/stop lines on the console, which the harness keeps. */
@@ -148,10 +202,11 @@ function portOpen(port: number): Promise<boolean> {
 /** startBroker starts a fresh broker and waits until its STOMP port accepts connections. */
 export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker> {
   ensureActiveMQ();
-  const port = await freePort();
+  const [port, tlsPort] = await Promise.all([freePort(), opts.tls ? freePort() : Promise.resolve(0)]);
   const dir = mkdtempSync(join(tmpdir(), "hpo-activemq-"));
   for (const sub of ["conf", "data", "tmp"]) mkdirSync(join(dir, sub), { recursive: true });
-  writeFileSync(join(dir, "conf/activemq.xml"), brokerXml(dir, port, opts.users));
+  const caFile = opts.tls ? makeCertificate(dir) : undefined;
+  writeFileSync(join(dir, "conf/activemq.xml"), brokerXml(dir, port, opts.users, tlsPort));
   writeFileSync(join(dir, "conf/log4j.properties"), log4j);
   // The launcher switches to the `activemq` user unless told to stay the current one; staying
   // keeps the broker in this process group (clean teardown) and works without root too.
@@ -161,10 +216,11 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
 
   const start = async (): Promise<void> => {
     if (await portOpen(port)) throw new Error(`port ${port} is taken; the broker cannot start`);
-    const c = spawn(launcher, ["console", `xbean:file:${dir}/conf/activemq.xml`], {
+    const args = [launcher, "console", `xbean:file:${dir}/conf/activemq.xml`];
+    const c = spawn("sh", ["-c", watchdog, "sh", ...args], {
       cwd: dir,
       detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
+      stdio: ["pipe", "pipe", "pipe"],
       env: {
         ...process.env,
         ACTIVEMQ_USER: userInfo().username,
@@ -187,7 +243,7 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
     c.on("exit", () => running.delete(c));
     const deadline = Date.now() + (opts.readyTimeoutMs ?? 60_000);
     while (!(await portOpen(port))) {
-      if (c.exitCode !== null || c.signalCode !== null)
+      if (!groupAlive(c))
         throw new Error(
           `ActiveMQ exited (${c.exitCode ?? c.signalCode}) before opening port ${port}:\n${out}`,
         );
@@ -199,16 +255,15 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   const stop = async (): Promise<void> => {
     const c = child;
     child = undefined;
-    if (!c || c.exitCode !== null || c.signalCode !== null) return;
+    if (!c || !groupAlive(c)) return;
     killGroup(c, "SIGCONT");
-    const exited = new Promise<void>((r) => c.once("exit", () => r()));
     killGroup(c, "SIGTERM");
-    const timer = setTimeout(() => killGroup(c, "SIGKILL"), 15_000);
-    await exited;
-    clearTimeout(timer);
-    // The JVM may outlive the launcher's shell for a moment: make sure the whole group is gone.
-    killGroup(c, "SIGKILL");
-    while (await portOpen(port)) await new Promise((r) => setTimeout(r, 100));
+    // The JVM shuts down gracefully (it outlives the wrapper shell); SIGKILL after 15 s.
+    const deadline = Date.now() + 15_000;
+    while (groupAlive(c) || (await portOpen(port))) {
+      if (Date.now() > deadline) killGroup(c, "SIGKILL");
+      await new Promise((r) => setTimeout(r, 100));
+    }
   };
 
   try {
@@ -221,6 +276,8 @@ export async function startBroker(opts: StartBrokerOptions = {}): Promise<Broker
   return {
     port,
     address: `127.0.0.1:${port}`,
+    tlsAddress: tlsPort ? `127.0.0.1:${tlsPort}` : undefined,
+    caFile,
     dir,
     logs: () => out,
     stop,
