@@ -11,6 +11,7 @@ import { dirname, join } from "node:path";
 import { KubeClient, loadKubeConfig, paths } from "../../src/runtime/client.ts";
 import { ConflictError, NotFoundError } from "../../src/runtime/errors.ts";
 import { Informer } from "../../src/runtime/informer.ts";
+import { deletePodNow, eventRecorder, objectReader, reportLost, tokenRequester } from "./kubelet-api.ts";
 import {
   deleteNode,
   heartbeatNode,
@@ -19,17 +20,16 @@ import {
   registerNode,
   renewLease,
 } from "./kubelet-node.ts";
-import { deletePodNow, type PodDeps, PodWorker, reportLost } from "./kubelet-pod.ts";
+import { type PodDeps, PodWorker } from "./kubelet-pod.ts";
 import {
   type KubeletServer,
   type LogLookup,
   selfSignedCertificate,
   startKubeletServer,
 } from "./kubelet-server.ts";
-import { type ImageTable, nodeSelectorMatches, type ObjectReader } from "./kubelet-spec.ts";
+import { type ImageTable, nodeSelectorMatches } from "./kubelet-spec.ts";
 import { isTerminalPhase } from "./kubelet-status.ts";
-import type { DataObject, Pod } from "./kubelet-types.ts";
-import type { TokenRequester } from "./kubelet-volumes.ts";
+import type { Pod } from "./kubelet-types.ts";
 
 /** KubeletOptions configure a test kubelet. */
 export interface KubeletOptions {
@@ -68,65 +68,6 @@ export interface RunningKubelet {
 }
 
 const defaultScheduler = "default-scheduler";
-
-function objectReader(client: KubeClient): ObjectReader {
-  const read = async (plural: string, ns: string, name: string) => {
-    try {
-      return await client.get<DataObject>(paths.object("v1", plural, ns, name));
-    } catch (e) {
-      if (e instanceof NotFoundError) return undefined;
-      throw e;
-    }
-  };
-  return {
-    configMap: (ns, name) => read("configmaps", ns, name),
-    secret: (ns, name) => read("secrets", ns, name),
-  };
-}
-
-function tokenRequester(client: KubeClient): TokenRequester {
-  return async (pod, audience, expirationSeconds) => {
-    const { name, namespace, uid } = pod.metadata;
-    const sa = pod.spec.serviceAccountName ?? "default";
-    const r = await client.create<{ status: { token: string } }>(
-      paths.object("v1", "serviceaccounts", namespace ?? "default", sa, "token"),
-      {
-        apiVersion: "authentication.k8s.io/v1",
-        kind: "TokenRequest",
-        spec: {
-          audiences: audience ? [audience] : [],
-          expirationSeconds: expirationSeconds ?? 3607,
-          boundObjectRef: { apiVersion: "v1", kind: "Pod", name, uid },
-        },
-      },
-    );
-    return r.status.token;
-  };
-}
-
-function eventRecorder(client: KubeClient, nodeName: string, log: (l: string) => void): PodDeps["event"] {
-  return (pod, type, reason, message) => {
-    const { name, namespace, uid } = pod.metadata;
-    const now = new Date().toISOString();
-    client
-      .create(paths.collection("v1", "events", namespace), {
-        apiVersion: "v1",
-        kind: "Event",
-        metadata: { generateName: `${name}.`, namespace },
-        involvedObject: { apiVersion: "v1", kind: "Pod", name, namespace, uid },
-        type,
-        reason,
-        message,
-        source: { component: "kubelet", host: nodeName },
-        reportingComponent: "kubelet",
-        reportingInstance: nodeName,
-        firstTimestamp: now,
-        lastTimestamp: now,
-        count: 1,
-      })
-      .catch((e) => log(`event ${reason} for ${namespace}/${name}: ${(e as Error).message}`));
-  };
-}
 
 /** baseEnv is the environment every container starts from: PATH (this Node first) and the
  * kubernetes service variables pointing at the API server. */

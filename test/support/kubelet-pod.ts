@@ -6,8 +6,8 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type KubeClient, paths } from "../../src/runtime/client.ts";
-import { ConflictError, InvalidError, NotFoundError } from "../../src/runtime/errors.ts";
+import type { KubeClient } from "../../src/runtime/client.ts";
+import { deletePodNow, type EventRecorder, StatusReporter } from "./kubelet-api.ts";
 import {
   type ContainerProcess,
   exitCodeOf,
@@ -28,8 +28,14 @@ import {
   type PodNetwork,
   translatePaths,
 } from "./kubelet-spec.ts";
-import { type ContainerRecord, newContainerRecord, type PodRecord, podStatus } from "./kubelet-status.ts";
-import type { Container, ContainerStatus, Pod, PodCondition, Terminated } from "./kubelet-types.ts";
+import {
+  type ContainerRecord,
+  newContainerRecord,
+  type PodRecord,
+  podStatus,
+  unknownTerminated,
+} from "./kubelet-status.ts";
+import type { Container, Pod, Terminated } from "./kubelet-types.ts";
 import {
   containerMounts,
   setupVolumes,
@@ -47,7 +53,7 @@ export interface PodDeps {
   baseEnv: Record<string, string>;
   reader: ObjectReader;
   requestToken: TokenRequester;
-  event(pod: Pod, type: "Normal" | "Warning", reason: string, message: string): void;
+  event: EventRecorder;
   log(msg: string): void;
   /** backoffMs is the first retry delay of image pulls and restarts (doubling, 30 s at most). */
   backoffMs: number;
@@ -65,14 +71,6 @@ interface Run {
   done: boolean;
 }
 
-const SMP = "application/strategic-merge-patch+json";
-
-const unknownState = (): Terminated => ({
-  exitCode: 137,
-  reason: "ContainerStatusUnknown",
-  message: "The container could not be located when the pod was terminated",
-});
-
 /** PodWorker runs one pod bound to the kubelet's node. */
 export class PodWorker {
   readonly dir: string;
@@ -86,12 +84,9 @@ export class PodWorker {
   private killAt = Number.POSITIVE_INFINITY;
   private killTimer: NodeJS.Timeout | undefined;
   private deadlineTimer: NodeJS.Timeout | undefined;
+  private readonly status: StatusReporter;
   private deleting = false;
-  private gone = false;
   private finished = false;
-  private lastConditions: PodCondition[] | undefined;
-  private dirty = false;
-  private writing: Promise<void> | undefined;
 
   constructor(deps: PodDeps, pod: Pod) {
     this.deps = deps;
@@ -107,6 +102,18 @@ export class PodWorker {
       sandboxReady: false,
       terminal: false,
     };
+    this.status = new StatusReporter(
+      deps.client,
+      {
+        pod: () => this.pod,
+        status: (previous) => podStatus(this.record, deps.net.hostIP, new Date().toISOString(), previous),
+        written: (updated) => {
+          if (updated?.metadata?.uid === this.pod.metadata.uid)
+            this.record.pod = { ...this.pod, status: updated.status };
+        },
+      },
+      deps.log,
+    );
   }
 
   private get pod(): Pod {
@@ -134,7 +141,7 @@ export class PodWorker {
 
   /** forget handles a pod object that is gone: its processes are killed, nothing more is written. */
   forget(): void {
-    this.gone = true;
+    this.status.stop();
     this.deleting = true;
     this.terminate(0);
     void this.done.then(() => rmSync(this.dir, { recursive: true, force: true }));
@@ -142,7 +149,7 @@ export class PodWorker {
 
   /** kill ends every process at once, without reporting (the kubelet is stopping). */
   async kill(): Promise<void> {
-    this.gone = true;
+    this.status.stop();
     this.terminate(0);
     await this.done;
   }
@@ -171,7 +178,7 @@ export class PodWorker {
     this.killTimer = setTimeout(() => this.signalAll("SIGKILL"), Math.max(0, this.killAt - Date.now()));
     if (!first) return;
     for (const c of this.procs.keys())
-      if (!this.gone) this.deps.event(this.pod, "Normal", "Killing", `Stopping container ${c}`);
+      if (!this.status.gone) this.deps.event(this.pod, "Normal", "Killing", `Stopping container ${c}`);
     this.signalAll(graceSeconds <= 0 ? "SIGKILL" : "SIGTERM");
   }
 
@@ -216,11 +223,11 @@ export class PodWorker {
     mkdirSync(join(this.dir, "rootfs"), { recursive: true });
     mkdirSync(join(this.dir, "termination"), { recursive: true });
     this.armDeadline();
-    this.report();
+    this.status.report();
     const volumes = await this.setupVolumes();
     if (volumes) {
       this.record.sandboxReady = true;
-      this.report();
+      this.status.report();
       if (await this.runInit(volumes)) await this.runMain(volumes);
     }
     await this.finish();
@@ -275,7 +282,7 @@ export class PodWorker {
 
   private async runMain(volumes: Map<string, string>): Promise<void> {
     for (const rec of this.record.main) rec.state = { waiting: { reason: "ContainerCreating" } };
-    this.report();
+    this.status.report();
     await Promise.all(
       this.pod.spec.containers.map((c, i) => {
         const rec = this.record.main[i];
@@ -348,7 +355,7 @@ export class PodWorker {
 
   private setState(rec: ContainerRecord, state: ContainerRecord["state"]): void {
     rec.state = state;
-    this.report();
+    this.status.report();
   }
 
   private async prepare(c: Container, image: LocalImage, volumes: Map<string, string>): Promise<Prepared> {
@@ -418,119 +425,24 @@ export class PodWorker {
       const initialized = this.record.init.every((c) => c.state.terminated?.exitCode === 0);
       for (const c of this.record.init)
         if (c.state.running || (c.state.waiting && c.lastState.terminated))
-          c.state = { terminated: unknownState() };
+          c.state = { terminated: unknownTerminated() };
       if (initialized)
-        for (const c of this.record.main) if (!c.state.terminated) c.state = { terminated: unknownState() };
+        for (const c of this.record.main)
+          if (!c.state.terminated) c.state = { terminated: unknownTerminated() };
     }
-    await this.flush();
+    await this.status.flush();
     this.finished = true;
     clearTimeout(this.killTimer);
-    if (this.deleting && !this.gone) await this.deletePod();
+    if (this.deleting && !this.status.gone) await this.deletePod();
   }
 
   private deletePod(): Promise<void> {
     return deletePodNow(this.deps.client, this.pod, this.deps.log);
   }
-
-  /** report schedules a status write of the current state; writes never overlap. */
-  private report(): void {
-    if (this.gone) return;
-    this.dirty = true;
-    this.writing ??= this.writeLoop().finally(() => {
-      this.writing = undefined;
-    });
-  }
-
-  private async flush(): Promise<void> {
-    this.report();
-    while (this.writing) await this.writing;
-  }
-
-  private async writeLoop(): Promise<void> {
-    for (let failures = 0; this.dirty && !this.gone; ) {
-      this.dirty = false;
-      const status = podStatus(
-        this.record,
-        this.deps.net.hostIP,
-        new Date().toISOString(),
-        this.lastConditions,
-      );
-      try {
-        await this.patchStatus(status);
-        this.lastConditions = status.conditions;
-        failures = 0;
-      } catch (e) {
-        // Gone, or replaced by a pod of the same name (the uid in the patch does not match).
-        if (e instanceof NotFoundError || e instanceof ConflictError) this.gone = true;
-        else if (e instanceof InvalidError) {
-          this.deps.log(`pod ${this.key()}: status refused: ${e.message}`);
-          return;
-        } else {
-          this.deps.log(`pod ${this.key()}: status: ${(e as Error).message}`);
-          this.dirty = true;
-          await sleep(Math.min(5_000, 200 * 2 ** failures++), new AbortController().signal);
-        }
-      }
-    }
-  }
-
-  private async patchStatus(status: ReturnType<typeof podStatus>): Promise<void> {
-    const { namespace, name } = this.pod.metadata;
-    const updated = await this.deps.client.request<Pod>(
-      "PATCH",
-      paths.object("v1", "pods", namespace ?? "default", name, "status"),
-      { body: { metadata: { uid: this.pod.metadata.uid }, status }, contentType: SMP },
-    );
-    if (updated?.metadata?.uid === this.pod.metadata.uid)
-      this.record.pod = { ...this.pod, status: updated.status };
-  }
-}
-
-/** deletePodNow removes a pod object with grace period 0 (if it is still the same pod), as a
- * kubelet does once the pod's containers have stopped. */
-export async function deletePodNow(client: KubeClient, pod: Pod, log: (msg: string) => void): Promise<void> {
-  const { namespace = "default", name, uid } = pod.metadata;
-  try {
-    await client.delete(paths.object("v1", "pods", namespace, name), {
-      body: { apiVersion: "v1", kind: "DeleteOptions", gracePeriodSeconds: 0, preconditions: { uid } },
-    });
-  } catch (e) {
-    if (!(e instanceof NotFoundError || e instanceof ConflictError))
-      log(`pod ${namespace}/${name}: delete: ${(e as Error).message}`);
-  }
-}
-
-/**
- * reportLost fails a pod that a previous kubelet of this node had started: its processes died with
- * that kubelet, so every container that had not finished is reported as ContainerStatusUnknown
- * (exit code 137), as the kubelet does for containers it cannot find.
- */
-export async function reportLost(client: KubeClient, pod: Pod, log: (msg: string) => void): Promise<void> {
-  const { namespace = "default", name, uid } = pod.metadata;
-  const lose = (s: ContainerStatus): ContainerStatus =>
-    s.state.terminated ? s : { ...s, ready: false, started: false, state: { terminated: unknownState() } };
-  const status = {
-    phase: "Failed",
-    reason: "ContainerStatusUnknown",
-    message: "The test kubelet that ran this pod stopped; its processes are gone",
-    ...(pod.status?.initContainerStatuses
-      ? { initContainerStatuses: pod.status.initContainerStatuses.map(lose) }
-      : {}),
-    containerStatuses: (pod.status?.containerStatuses ?? []).map(lose),
-  };
-  try {
-    await client.request("PATCH", paths.object("v1", "pods", namespace, name, "status"), {
-      body: { metadata: { uid }, status },
-      contentType: SMP,
-    });
-  } catch (e) {
-    if (!(e instanceof NotFoundError || e instanceof ConflictError))
-      log(`pod ${namespace}/${name}: status: ${(e as Error).message}`);
-  }
 }
 
 /** sleep waits ms, or less when the signal aborts. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
   if (signal.aborted) return Promise.resolve();
   return new Promise((res) => {
     const t = setTimeout(done, ms);

@@ -10,6 +10,7 @@ import type {
   PodCondition,
   PodPhase,
   PodStatus,
+  Terminated,
 } from "./kubelet-types.ts";
 
 /** ContainerRecord is what the kubelet knows about one container of a pod. */
@@ -35,6 +36,15 @@ export interface PodRecord {
   terminal: boolean;
   reason?: string;
   message?: string;
+}
+
+/** unknownTerminated is the state the kubelet gives a container it cannot find any more. */
+export function unknownTerminated(): Terminated {
+  return {
+    exitCode: 137,
+    reason: "ContainerStatusUnknown",
+    message: "The container could not be located when the pod was terminated",
+  };
 }
 
 /** newContainerRecord is a container that has not started: waiting with the kubelet's first reason. */
