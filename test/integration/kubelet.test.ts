@@ -294,7 +294,7 @@ describe("the test kubelet", () => {
     ]);
   });
 
-  it("mounts a configMap volume with data and gzip binaryData, items and modes", async () => {
+  it("mounts configMap and secret volumes with data and gzip binaryData, items and modes", async () => {
     const points = JSON.stringify({ points: [[{ x: 1 }, 0.5]] });
     apply({
       apiVersion: "v1",
@@ -302,6 +302,12 @@ describe("the test kubelet", () => {
       metadata: { name: "input", namespace: ns },
       data: { "config.json": '{"a":1}', mode: "fast" },
       binaryData: { "idds_input.json.gz": gzipSync(points).toString("base64") },
+    });
+    apply({
+      apiVersion: "v1",
+      kind: "Secret",
+      metadata: { name: "creds", namespace: ns },
+      data: { token: Buffer.from("s3cret").toString("base64") },
     });
     apply(
       podSpec("configmap", {
@@ -316,6 +322,7 @@ describe("the test kubelet", () => {
               items: [{ key: "config.json", path: "nested/renamed.json", mode: 0o440 }],
             },
           },
+          { name: "creds", secret: { secretName: "creds", defaultMode: 0o400 } },
         ],
         containers: [
           box(
@@ -330,13 +337,20 @@ describe("the test kubelet", () => {
               "mode:/etc/all/config.json",
               "env:MODE",
               "env:CM_mode",
+              "check:/var/creds/token=s3cret",
+              "mode:/var/creds/token",
+              "env:TOKEN",
             ],
             {
-              env: [{ name: "MODE", valueFrom: { configMapKeyRef: { name: "input", key: "mode" } } }],
+              env: [
+                { name: "MODE", valueFrom: { configMapKeyRef: { name: "input", key: "mode" } } },
+                { name: "TOKEN", valueFrom: { secretKeyRef: { name: "creds", key: "token" } } },
+              ],
               envFrom: [{ prefix: "CM_", configMapRef: { name: "input" } }],
               volumeMounts: [
                 { name: "all", mountPath: "/etc/all", readOnly: true },
                 { name: "some", mountPath: "/etc/some", readOnly: true },
+                { name: "creds", mountPath: "/var/creds", readOnly: true },
               ],
             },
           ),
@@ -353,6 +367,9 @@ describe("the test kubelet", () => {
       "644",
       "MODE=fast",
       "CM_mode=fast",
+      expect.stringMatching(/^ok \S+\/token$/),
+      "400",
+      "TOKEN=s3cret",
       "",
     ]);
   });
