@@ -23,6 +23,7 @@ import type { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
 import { exponentialRateLimiter } from "../runtime/workqueue.ts";
+import { MessagingError } from "./errors.ts";
 import { batchMessage, endMessage, identityOf, type MessageOptions, type Outgoing } from "./messages.ts";
 import type { MessagingMetrics } from "./metrics.ts";
 import {
@@ -160,7 +161,11 @@ export class Announcer {
     const confirmed: Step[] = [];
     let error: unknown;
     for (const step of steps) {
-      if (ctx.signal.aborted) break;
+      if (ctx.signal.aborted) {
+        // Cut short (reconcile timeout or shutdown): the rest is retried, like a failed send.
+        error = new MessagingError("cut short before every message was sent (timeout or shutdown)");
+        break;
+      }
       const msg = this.messageOf(req, step, destination);
       try {
         await publisher.send(msg);
