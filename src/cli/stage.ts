@@ -43,6 +43,6 @@ export async function runStageOut(argv: string[]): Promise<number> {
   const checked = checkOutput(text);
   if (!checked.ok) return fail("stage-out", `${values.file}: ${checked.error}`);
   process.stdout.write(frameOutput(text));
-  process.stderr.write(`stage-out: ${checked.points.length} points (${text.length} bytes)\n`);
+  process.stdout.write(`stage-out: ${checked.points.length} points (${text.length} bytes)\n`);
   return 0;
 }

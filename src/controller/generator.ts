@@ -62,7 +62,7 @@ export function acceptBatch(
 ): { ok: true; points: Params[]; warnings: string[] } | { ok: false; message: string } {
   const seen = new Set(existing.map((p) => pointKey(p.params)));
   const points: Params[] = [];
-  const warnings: string[] = [];
+  const duplicates: Params[] = [];
   for (const [i, raw] of proposed.entries()) {
     let params = raw as Params;
     if (space) {
@@ -75,11 +75,19 @@ export function acceptBatch(
     }
     const key = pointKey(params);
     if (seen.has(key)) {
-      warnings.push(`dropped a duplicate of an existing point: ${JSON.stringify(params)}`);
+      duplicates.push(params);
       continue;
     }
     seen.add(key);
     if (points.length < count) points.push(params);
+  }
+  const warnings: string[] = [];
+  if (duplicates.length > 0) {
+    const examples = duplicates
+      .slice(0, 2)
+      .map((d) => JSON.stringify(d))
+      .join(", ");
+    warnings.push(`dropped ${duplicates.length} duplicate point(s), such as ${examples}`);
   }
   if (proposed.length > count)
     warnings.push(`the generator proposed ${proposed.length} points; kept ${count}`);

@@ -272,7 +272,7 @@ export class Reconciler {
     const completedAt = this.nowIso();
     if (outcome.kind === "failed") {
       this.d.metrics.generationFailed(method);
-      w.lastGeneration = { ...lg, state: "Failed", completedAt, message: outcome.message, added: 0 };
+      w.lastGeneration = { ...lg, state: "Failed", completedAt, message: clip(outcome.message), added: 0 };
       w.log.warn("generation failed", {
         generation: plan.number,
         attempt: plan.attempt,
@@ -306,10 +306,9 @@ export class Reconciler {
     w.batch = { number: plan.number, firstId: plan.firstId, params: outcome.points };
     w.points = appendBatch(w.points, outcome.points, plan.number, plan.firstId, completedAt);
     const last = plan.firstId + outcome.points.length - 1;
-    const message = [
-      `added ${outcome.points.length} points (ids ${plan.firstId}-${last})`,
-      ...outcome.warnings,
-    ].join("; ");
+    const message = clip(
+      [`added ${outcome.points.length} points (ids ${plan.firstId}-${last})`, ...outcome.warnings].join("; "),
+    );
     w.lastGeneration = { ...lg, state: "Succeeded", completedAt, added: outcome.points.length, message };
     this.d.metrics.pointsGenerated(method, outcome.points.length);
     this.d.recorder.record(
@@ -551,6 +550,11 @@ const ownedKeys = new Set([
 export function withForeign<T extends object>(current: T | undefined, computed: T): T {
   const foreign = Object.fromEntries(Object.entries(current ?? {}).filter(([k]) => !ownedKeys.has(k)));
   return { ...foreign, ...computed };
+}
+
+/** clip keeps a status message readable and the object small: at most 4,000 characters. */
+export function clip(message: string, max = 4000): string {
+  return message.length <= max ? message : `${message.slice(0, max - 15)} ... (clipped)`;
 }
 
 /** canonical is JSON with object keys sorted, so equal values compare equal whatever their key order. */

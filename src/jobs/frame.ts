@@ -45,7 +45,10 @@ export function unframeOutput(log: string): Unframed {
     return { ok: false, error: "the output frame in the stage-out log is cut short (no END line)" };
   let raw: Buffer;
   try {
-    raw = gunzipSync(Buffer.from(lines.slice(begin + 1, end).join(""), "base64"));
+    // Only base64 lines belong to the frame: a log merges stdout and stderr, so a line of the other
+    // stream may stand between them.
+    const data = lines.slice(begin + 1, end).filter((l) => /^[A-Za-z0-9+/=]{1,76}$/.test(l));
+    raw = gunzipSync(Buffer.from(data.join(""), "base64"));
   } catch (e) {
     return { ok: false, error: `the output frame does not decode: ${(e as Error).message}` };
   }

@@ -27,6 +27,10 @@ describe("the output frame", () => {
     const framed = frameOutput(json);
     expect(framed.length).toBeLessThan(json.length / 5);
     expect(unframeOutput(`some noise\n${framed}trailing`)).toEqual({ ok: true, json });
+    // A line of the other stream (stderr) between the frame's lines changes nothing.
+    const lines = framed.split("\n");
+    lines.splice(3, 0, "stage-out: a warning on stderr");
+    expect(unframeOutput(lines.join("\n"))).toEqual({ ok: true, json });
   });
   it("detects a missing, cut or corrupted frame", () => {
     const framed = frameOutput('[{"x":1}]');

@@ -103,7 +103,8 @@ export function reportLosses(ns: string, name: string, losses: Record<string, nu
   kubectlOk(["patch", "-n", ns, "hps", name, "--type", "merge", "-p", JSON.stringify({ spec: { losses } })]);
 }
 
-/** applyRequest applies a request manifest (JSON) with kubectl. */
+/** applyRequest applies a request manifest (JSON) with kubectl, server-side (a client-side apply keeps a
+ * copy in an annotation, which a large warm start would push past its 256 KiB limit). */
 export function applyRequest(ns: string, name: string, spec: Record<string, unknown>): void {
   const body = {
     apiVersion: "hpo.dev/v1alpha1",
@@ -111,7 +112,7 @@ export function applyRequest(ns: string, name: string, spec: Record<string, unkn
     metadata: { name, namespace: ns },
     spec,
   };
-  kubectlOk(["apply", "-f", "-"], JSON.stringify(body));
+  kubectlOk(["apply", "--server-side", "-f", "-"], JSON.stringify(body));
 }
 
 /** eventsOf lists the reasons and messages of the events about an object. */
