@@ -121,7 +121,10 @@ export interface HPORequestStatus {
   observedGeneration?: number;
   /** A human-readable summary of the current state, and what to fix when something is wrong. */
   message?: string;
-  /** Ready, Generating, Complete, Failed and SpecValid, in the metav1.Condition shape. */
+  /**
+   * Ready, Generating, Complete, Failed and SpecValid (the reconciler's) and Announced (the
+   * announcer's, see status.notification), in the metav1.Condition shape.
+   */
   conditions?: HPORequestStatusConditionsItem[];
   /** Point counts. */
   points?: HPORequestStatusPoints;
