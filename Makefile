@@ -42,6 +42,10 @@ test: deps controlplane check ## Run the unit and the integration tests (on a lo
 test-unit: deps ## Run the unit tests only.
 	npm run --silent test -- --project unit
 
+.PHONY: test-e2e
+test-e2e: deps ## Run the end-to-end specs on a kind cluster (needs Docker, kind, helm, kubectl).
+	bash e2e/kind.sh
+
 .PHONY: demo
 demo: deps controlplane ## Start a local control plane, install the API, apply the samples and show them.
 	node scripts/demo.ts

@@ -2,7 +2,7 @@ import { defineConfig } from "vitest/config";
 
 /**
  * Two projects: `unit` (pure logic, beside the code as src/** /*.test.ts, no servers) and
- * `integration` (test/integration, against one real control plane started by the global setup,
+ * `integration` (test/integration and the end-to-end specs of e2e/, against one real control plane started by the global setup,
  * or the cluster of KUBECONFIG when USE_EXISTING_CLUSTER=1).
  */
 export default defineConfig({
@@ -18,7 +18,7 @@ export default defineConfig({
       {
         test: {
           name: "integration",
-          include: ["test/integration/**/*.test.ts"],
+          include: ["test/integration/**/*.test.ts", "e2e/**/*.test.ts"],
           environment: "node",
           globalSetup: ["test/support/global-setup.ts"],
           testTimeout: 120_000,

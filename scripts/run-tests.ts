@@ -22,6 +22,7 @@ export interface Tally {
 
 /** projectOf names the vitest project of a test file from its path. */
 export function projectOf(file: string): string {
+  if (file.startsWith("e2e/")) return "e2e";
   return file.startsWith("test/integration/") ? "integration" : "unit";
 }
 
