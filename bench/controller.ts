@@ -172,7 +172,9 @@ async function memory(): Promise<{ requests: number; rssMb: number; rssIdleMb: n
 
 try {
   const lat = await latency();
-  process.stderr.write(`latency: p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms\n`);
+  process.stderr.write(
+    `latency: p50 ${percentile(lat, 50).toFixed(1)} ms, p99 ${percentile(lat, 99).toFixed(1)} ms\n`,
+  );
   const tp = await throughput();
   process.stderr.write(`throughput: ${JSON.stringify(tp)}\n`);
   const mem = await memory();
