@@ -24,7 +24,7 @@ export function convergenceSvg(title: string, series: Series[], width = 640, hei
   const parts = [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" font-family="sans-serif" font-size="12">`,
     `<rect width="100%" height="100%" fill="white"/>`,
-    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escape(title)}</text>`,
+    `<text x="${width / 2}" y="22" text-anchor="middle" font-size="15">${escapeXml(title)}</text>`,
     `<line x1="${m.left}" y1="${height - m.bottom}" x2="${width - m.right}" y2="${height - m.bottom}" stroke="black"/>`,
     `<line x1="${m.left}" y1="${m.top}" x2="${m.left}" y2="${height - m.bottom}" stroke="black"/>`,
     `<text x="${(m.left + width - m.right) / 2}" y="${height - 12}" text-anchor="middle">evaluations</text>`,
@@ -41,12 +41,12 @@ export function convergenceSvg(title: string, series: Series[], width = 640, hei
     const pts = s.values.map((v, i) => `${x(i).toFixed(1)},${y(v).toFixed(1)}`).join(" ");
     parts.push(`<polyline fill="none" stroke="${colour}" stroke-width="2" points="${pts}"/>`);
     parts.push(`<rect x="${width - 220}" y="${m.top + 8 + k * 18}" width="14" height="4" fill="${colour}"/>`);
-    parts.push(`<text x="${width - 200}" y="${m.top + 14 + k * 18}">${escape(s.name)}</text>`);
+    parts.push(`<text x="${width - 200}" y="${m.top + 14 + k * 18}">${escapeXml(s.name)}</text>`);
   });
   parts.push("</svg>");
   return `${parts.join("\n")}\n`;
 }
 
-function escape(s: string): string {
+function escapeXml(s: string): string {
   return s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 }

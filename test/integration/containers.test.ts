@@ -14,7 +14,6 @@ import {
   api,
   applyRequest,
   eventsOf,
-  getRequest,
   getSet,
   points,
   startTrainer,
