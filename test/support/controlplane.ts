@@ -334,6 +334,9 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       `--tls-private-key-file=${join(dir, "apiserver.key")}`,
       `--client-ca-file=${join(dir, "ca.crt")}`,
       "--authorization-mode=RBAC",
+      // As OpenShift and hardened clusters run: an owner reference with blockOwnerDeletion needs
+      // `update` on the owner's finalizers, so the chart's RBAC test proves that rule is needed.
+      "--enable-admission-plugins=OwnerReferencesPermissionEnforcement",
       "--service-account-issuer=https://kubernetes.default.svc.cluster.local",
       `--service-account-key-file=${join(dir, "sa.pub")}`,
       `--service-account-signing-key-file=${join(dir, "sa.key")}`,
