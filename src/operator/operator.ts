@@ -61,7 +61,8 @@ export function containerSettings(cfg: OperatorConfig): ContainerSettings {
     ttlSecondsAfterFinished: Math.round(cfg.jobTtlMs / 1000),
     gzipAboveBytes: 256 * 1024,
     imagePullTimeoutMs: cfg.imagePullTimeoutMs,
-    pollMs: 30_000,
+    // A pod stuck on an image pull changes no Job: look again every few seconds while a Job runs.
+    pollMs: 5_000,
     presets: {
       nevergrad: {
         image: cfg.nevergradImage,
