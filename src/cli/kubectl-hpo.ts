@@ -1,0 +1,143 @@
+#!/usr/bin/env node
+import type { HpoClient } from "../client/client.ts";
+/**
+ * kubectl-hpo: the kubectl plugin of hpo-operator. kubectl runs any executable named kubectl-hpo
+ * on PATH for `kubectl hpo ...`; it uses the current context and namespace as kubectl does. See
+ * `kubectl hpo --help` (hpo-plugin.ts) and docs/client.md.
+ */
+import { HpoClientError, InvalidArgumentError } from "../client/errors.ts";
+import { ApiError, ForbiddenError, UnavailableError } from "../runtime/errors.ts";
+import {
+  type Command,
+  formatPoints,
+  formatStatus,
+  parseCommandLine,
+  progressBar,
+  UsageError,
+  usage,
+  watchLine,
+} from "./hpo-plugin.ts";
+
+const out = (s: string) => process.stdout.write(s);
+const err = (s: string) => process.stderr.write(s);
+
+async function run(client: HpoClient, command: Exclude<Command, { name: "help" }>): Promise<number> {
+  const ns = client.namespace;
+  switch (command.name) {
+    case "get": {
+      const points = await client.getHyperParameters(command.request, {
+        status: command.status,
+        limit: command.limit,
+      });
+      if (points.length === 0 && command.output === "table") {
+        const which = command.status ? `${command.status} ` : "";
+        err(`No ${which}points of hporequest/${command.request} in namespace ${ns}.\n`);
+        return 0;
+      }
+      out(formatPoints(points, command.output));
+      return 0;
+    }
+    case "report": {
+      const r = await client.updateHyperParameter(command.request, command.id, command.loss);
+      out(
+        r.changed
+          ? `hporequest/${command.request}: point ${r.id} loss ${command.loss} reported\n`
+          : `hporequest/${command.request}: point ${r.id} already has the loss ${command.loss} (unchanged)\n`,
+      );
+      return 0;
+    }
+    case "fail": {
+      const r = await client.failHyperParameter(command.request, command.id, command.reason);
+      out(
+        r.changed
+          ? `hporequest/${command.request}: point ${r.id} reported failed (${command.reason})\n`
+          : `hporequest/${command.request}: point ${r.id} was already reported failed (unchanged)\n`,
+      );
+      return 0;
+    }
+    case "status":
+      out(formatStatus(await client.getStatus(command.request), command.output));
+      return 0;
+    case "watch":
+      return watch(client, command.request);
+  }
+}
+
+async function watch(client: HpoClient, request: string): Promise<number> {
+  const tty = process.stdout.isTTY === true;
+  const stop = new AbortController();
+  const onSignal = () => stop.abort(new Error("interrupted"));
+  process.once("SIGINT", onSignal);
+  process.once("SIGTERM", onSignal);
+  let drawn = false;
+  try {
+    const last = await client.watchRequest(
+      request,
+      (s) => {
+        if (tty) {
+          const width = Math.max(10, Math.min(40, (process.stdout.columns ?? 80) - 60));
+          out(`\r\x1b[2K${progressBar(s, width)}`);
+          drawn = true;
+        } else out(`${watchLine(s)}\n`);
+      },
+      { signal: stop.signal },
+    );
+    if (drawn) out("\n");
+    out(`hporequest/${request}: ${finalLine(last.phase ?? "", last.message)}\n`);
+    return last.phase === "Failed" ? 1 : 0;
+  } catch (e) {
+    if (drawn) out("\n");
+    if (stop.signal.aborted) return 130;
+    throw e;
+  } finally {
+    process.off("SIGINT", onSignal);
+    process.off("SIGTERM", onSignal);
+  }
+}
+
+/** finalLine names the phase once: the operator's messages of ended phases start with it. */
+function finalLine(phase: string, message: string): string {
+  return message.startsWith(phase) ? message : `${phase}: ${message}`;
+}
+
+/** describe turns an error into the line a person reads. */
+function describe(e: unknown): string {
+  if (e instanceof HpoClientError) return e.message;
+  if (e instanceof ForbiddenError) {
+    return `forbidden: ${e.status?.message ?? e.message} (ask for RBAC access to hporequests and hyperparametersets in this namespace)`;
+  }
+  if (e instanceof UnavailableError && e.statusCode === 0) {
+    return `cannot reach the Kubernetes API server: ${e.message.replace(/^[A-Z]+ \S+: /, "")} (is the cluster up, and the kubeconfig's context right?)`;
+  }
+  if (e instanceof ApiError) return `the API server refused: ${e.status?.message ?? e.message}`;
+  return e instanceof Error ? e.message : String(e);
+}
+
+async function main(argv: string[]): Promise<number> {
+  let inv: ReturnType<typeof parseCommandLine>;
+  try {
+    inv = parseCommandLine(argv);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    err(`error: ${e.message}\nSee 'kubectl hpo --help' for usage.\n`);
+    return 2;
+  }
+  if (inv.command.name === "help") {
+    out(usage);
+    return argv.length === 0 ? 2 : 0;
+  }
+  let client: HpoClient | undefined;
+  try {
+    // Loaded only for a command that calls the API: @kubernetes/client-node takes a second to load.
+    const { HpoClient } = await import("../client/client.ts");
+    client = new HpoClient({ kubeconfig: inv.kubeconfig, context: inv.context, namespace: inv.namespace });
+    return await run(client, inv.command);
+  } catch (e) {
+    err(`error: ${describe(e)}\n`);
+    return e instanceof InvalidArgumentError ? 2 : 1;
+  } finally {
+    client?.close();
+  }
+}
+
+process.exitCode = await main(process.argv.slice(2));
