@@ -5,7 +5,14 @@
 import type { Condition } from "../api/index.ts";
 
 /** ConditionType names the conditions of an HPORequest. */
-export type ConditionType = "Ready" | "Generating" | "Complete" | "Failed" | "SpecValid";
+export type ConditionType =
+  | "Ready"
+  | "Generating"
+  | "Complete"
+  | "Failed"
+  | "SpecValid"
+  | "Reconciling"
+  | "Stalled";
 
 /** Desired is a condition without its bookkeeping fields. */
 export interface Desired {
@@ -34,7 +41,15 @@ export function setConditions(
       lastTransitionTime: old && old.status === d.status ? old.lastTransitionTime : now,
     });
   }
-  const order: string[] = ["Ready", "SpecValid", "Generating", "Complete", "Failed"];
+  const order: string[] = [
+    "Ready",
+    "SpecValid",
+    "Generating",
+    "Complete",
+    "Failed",
+    "Reconciling",
+    "Stalled",
+  ];
   const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
   return [...byType.values()].sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
 }

@@ -235,6 +235,8 @@ describe("buildStatus", () => {
       ["Generating", "False", "Idle"],
       ["Complete", "True", "Finished"],
       ["Failed", "False", "NotFailed"],
+      ["Reconciling", "False", "NotApplicable"],
+      ["Stalled", "False", "NotApplicable"],
     ]);
     expect(s.message).toContain("maxPoints (3) reached");
   });
@@ -286,5 +288,9 @@ describe("invalidStatus", () => {
     expect(specValid).toMatchObject({ status: "False", reason: "InvalidSpec" });
     expect(specValid?.message).toContain('parameter "x"');
     expect(s.conditions?.find((c) => c.type === "Ready")?.status).toBe("False");
+    expect(s.conditions?.find((c) => c.type === "Stalled")).toMatchObject({
+      status: "True",
+      reason: "InvalidSpec",
+    });
   });
 });

@@ -232,6 +232,28 @@ function conditionsFor(input: StatusInput, phase: Phase, message: string): Desir
     phase === "Failed"
       ? { type: "Failed", status: "True", reason: "GenerationFailed", message: failedWhy }
       : { type: "Failed", status: "False", reason: "NotFailed", message: failedWhy },
+    ...kstatusConditions(phase, (lg?.number ?? 0) <= 1, "GenerationFailed", message),
+  ];
+}
+
+/**
+ * kstatusConditions are the two conditions kstatus (Flux's wait, kpt) reads: Reconciling while the
+ * request has not handed out its first points, Stalled when it has failed. docs/gitops.md.
+ */
+export function kstatusConditions(
+  phase: Phase,
+  firstGeneration: boolean,
+  failReason: string,
+  message: string,
+): Desired[] {
+  const reconciling = phase === "Pending" || (phase === "Generating" && firstGeneration);
+  return [
+    reconciling
+      ? { type: "Reconciling", status: "True", reason: phase, message }
+      : { type: "Reconciling", status: "False", reason: "NotApplicable", message: "" },
+    phase === "Failed"
+      ? { type: "Stalled", status: "True", reason: failReason, message }
+      : { type: "Stalled", status: "False", reason: "NotApplicable", message: "" },
   ];
 }
 
@@ -286,6 +308,7 @@ export function invalidStatus(req: HPORequest, problem: string, now: Date): HPOR
         },
         { type: "Complete", status: "False", reason: "InvalidSpec", message: "the request cannot run" },
         { type: "Failed", status: "True", reason: "InvalidSpec", message },
+        ...kstatusConditions("Failed", false, "InvalidSpec", message),
       ],
       generation,
       now.toISOString(),

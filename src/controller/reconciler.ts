@@ -144,6 +144,8 @@ export class Reconciler {
     await this.writeSet(w);
     const status = await this.writeFinalStatus(w);
     this.d.metrics.phase(key, status.phase);
+    // A report that landed while this reconcile ran is in the set's spec but not merged: go again.
+    if (w.set.status?.observedGeneration !== w.set.metadata?.generation) return { ...result, requeue: true };
     return result;
   }
 

@@ -175,14 +175,18 @@ describe("the operator's HPORequests at each phase", () => {
     // A later generation, as a container generator shows it (the test has no kubelet to run one).
     const gen1 = samples.get("Generating (first)") as HPORequest;
     const waiting = samples.get("Waiting") as HPORequest;
-    samples.set("Generating (later)", {
-      ...gen1,
-      status: {
-        ...gen1.status,
-        points: waiting.status?.points,
-        lastGeneration: { ...gen1.status?.lastGeneration, number: 3, firstId: 5 },
-      },
-    });
+    // Its kstatus conditions are those the operator sets for a later generation.
+    samples.set(
+      "Generating (later)",
+      withProposedConditions({
+        ...gen1,
+        status: {
+          ...gen1.status,
+          points: waiting.status?.points,
+          lastGeneration: { ...gen1.status?.lastGeneration, number: 3, firstId: 5 },
+        },
+      }),
+    );
 
     // The operator stopped, a spec change it has not seen: observedGeneration lags metadata.generation.
     await op.kill("SIGTERM");
