@@ -44,9 +44,14 @@ check: deps ## Lint, type-check, and fail when generated files are stale.
 	npm run --silent typecheck
 
 .PHONY: test
-test: deps controlplane tools gitops-tools check ## Run the unit and the integration tests (on a local control plane) and print the counts.
+test: deps controlplane tools gitops-tools check test-python ## Run the unit and the integration tests (on a local control plane) and print the counts.
 	@node --version
 	npm run --silent test
+
+.PHONY: test-python
+test-python: ## Run the nevergrad generator's pytest tests (pinned packages from PyPI in a cached virtualenv).
+	@py=$$(bash generators/nevergrad/setup-venv.sh) && cd generators/nevergrad && \
+	  PYTHONDONTWRITEBYTECODE=1 "$$py" -m pytest -p no:cacheprovider
 
 .PHONY: test-unit
 test-unit: deps ## Run the unit tests only.
