@@ -142,6 +142,7 @@ async function run(): Promise<void> {
       say(`applied HPORequest demo-${method}: ${BUDGET} points in batches of ${BATCH}`);
     }
     const fleets = ["bayesian", "random"].map((m) => fleet(client, `demo-${m}`));
+    const deadline = Date.now() + 5 * 60_000;
     const phaseOf = async (m: string) =>
       (await client.get<HPORequest>(paths.object(API, "hporequests", NS, `demo-${m}`))).status;
     for (;;) {
@@ -155,6 +156,8 @@ async function run(): Promise<void> {
       if (b?.phase === "Finished" && r?.phase === "Finished") break;
       if (b?.phase === "Failed" || r?.phase === "Failed")
         throw new Error(`a request failed: ${b?.message} / ${r?.message}`);
+      if (Date.now() > deadline)
+        throw new Error(`the demo did not finish within 5 minutes: ${b?.message} / ${r?.message}`);
       await new Promise((res) => setTimeout(res, 1000));
     }
     await Promise.all(fleets.map((f) => f.stop()));

@@ -164,6 +164,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
   sets.start();
   jobInformer.start();
   let resync: NodeJS.Timeout | undefined;
+  let lagCheck: NodeJS.Timeout | undefined;
   const lead = async () => {
     await Promise.all([requests.waitForSync(), sets.waitForSync()]);
     log.info("caches synced; reconciling", { requests: requests.list().length });
@@ -174,6 +175,17 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
       for (const r of requests.list()) controller.enqueue(keyOf(r));
     }, cfg.resyncMs);
     resync.unref();
+    // A safety net under the watch events: a set whose status lags its spec holds reports not yet
+    // merged (an event can be judged "no change" when the cache already held the newer version).
+    lagCheck = setInterval(() => {
+      for (const s of sets.list()) {
+        const st = (s as HyperParameterSet).status;
+        if (st && st.observedGeneration !== s.metadata?.generation) {
+          controller.enqueue(`${s.metadata?.namespace}/${(s as HyperParameterSet).spec?.request}`);
+        }
+      }
+    }, 2_000);
+    lagCheck.unref();
   };
 
   let stopping: Promise<void> | undefined;
@@ -186,6 +198,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     stopping ??= (async () => {
       log.info("shutting down");
       clearInterval(resync);
+      clearInterval(lagCheck);
       await controller.stop();
       await messaging.stop();
       await elector?.stop({ release: true });
