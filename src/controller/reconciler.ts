@@ -347,8 +347,17 @@ export class Reconciler {
   private async ensureSet(req: HPORequest, log: ReconcileLog): Promise<HyperParameterSet> {
     const ns = req.metadata?.namespace ?? "";
     const name = req.metadata?.name ?? "";
-    const cached = this.d.sets.get(ns, name);
-    if (cached) return cached;
+    if (this.d.sets.get(ns, name)) {
+      // Read the set itself, not the cache: its spec holds the reports, and a cache that raced
+      // the operator's own writes could hide the newest one (one GET per reconcile).
+      const fresh = await this.d.client
+        .get<HyperParameterSet>(paths.object(API, SETS, ns, name))
+        .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
+      if (fresh) {
+        this.d.sets.upsert(fresh);
+        return fresh;
+      }
+    }
     const body: HyperParameterSet = {
       apiVersion: API,
       kind: "HyperParameterSet",
