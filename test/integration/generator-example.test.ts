@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Point } from "../../src/api/index.ts";
 import { repoRoot } from "../support/controlplane.ts";
 import { points, startTrainer, waitForPhase } from "../support/hpo.ts";
+import { jobLog } from "../support/job-logs.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type Kubelet, startKubelet } from "../support/kubelet.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -76,17 +77,7 @@ describe("docs/generators.md", () => {
       expect(Number.isInteger(p.layers) && (p.layers as number) >= 1 && (p.layers as number) <= 8).toBe(true);
       expect(["adam", "sgd"]).toContain(p.optimizer);
     }
-    const pod = kubectlOk([
-      "get",
-      "pods",
-      "-n",
-      ns,
-      "-l",
-      "batch.kubernetes.io/job-name=my-steering-gen-3",
-      "-o",
-      "jsonpath={.items[0].metadata.name}",
-    ]);
-    expect(kubectlOk(["logs", "-n", ns, pod, "-c", "generator"])).toBe(
+    expect(jobLog(ns, "my-steering-gen-3", "generator")).toBe(
       "steering: 8 points known, 8 evaluated; wrote 4\n",
     );
   }, 180_000);

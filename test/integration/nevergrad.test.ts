@@ -10,7 +10,8 @@ import type { Point } from "../../src/api/index.ts";
 import { paths } from "../../src/runtime/client.ts";
 import { repoRoot } from "../support/controlplane.ts";
 import { api, applyRequest, points, startTrainer, waitForPhase } from "../support/hpo.ts";
-import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
+import { jobLog } from "../support/job-logs.ts";
+import { deleteNamespace, newNamespace } from "../support/kubectl.ts";
 import { type Kubelet, startKubelet } from "../support/kubelet.ts";
 import { NEVERGRAD_IMAGE, nevergradImage } from "../support/nevergrad.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -51,21 +52,6 @@ async function generatorOf(job: string) {
     };
   }>(paths.object("batch/v1", "jobs", ns, job));
   return j.spec.template.spec.initContainers.find((c) => c.name === "generator");
-}
-
-/** generatorLog is what the generator printed in a generation's pod. */
-function generatorLog(job: string): string {
-  const pod = kubectlOk([
-    "get",
-    "pods",
-    "-n",
-    ns,
-    "-l",
-    `batch.kubernetes.io/job-name=${job}`,
-    "-o",
-    "jsonpath={.items[0].metadata.name}",
-  ]);
-  return kubectlOk(["logs", "-n", ns, pod, "-c", "generator"]);
 }
 
 const key = (p: Pick<Point, "params">) =>
@@ -111,7 +97,7 @@ describe("method: nevergrad", () => {
       command: ["python", "/app/main.py"],
       args: ["--max_points=9", "--num_points=3", "--input=idds_input.json", "--output=output.json"],
     });
-    expect(generatorLog("idds-gen-3")).toMatch(
+    expect(jobLog(ns, "idds-gen-3", "generator")).toMatch(
       /wrote 3 point\(s\) to output\.json \(optimizer NGOpt.*history 6 evaluated, 0 without a loss, 6 told/,
     );
   }, 300_000);
@@ -156,7 +142,7 @@ describe("method: nevergrad", () => {
       "--optimizer=DiscreteOnePlusOne",
       "--seed=7",
     ]);
-    expect(generatorLog("small-gen-3")).toContain("wrote 0 point(s)");
+    expect(jobLog(ns, "small-gen-3", "generator")).toContain("wrote 0 point(s)");
   }, 300_000);
 
   it("has a Dockerfile that passes hadolint", () => {
