@@ -3,6 +3,7 @@
  * Never edit the types here: change the CRD and run `npm run generate`.
  */
 import type {
+  HPORequest,
   HPORequestSpecSearchSpaceEntry,
   HPORequestStatusConditionsItem,
   HyperParameterSetStatusPointsItem,
@@ -21,3 +22,22 @@ export type Parameter = HPORequestSpecSearchSpaceEntry;
 export type Point = HyperParameterSetStatusPointsItem;
 /** Condition is a status condition in the metav1.Condition shape. */
 export type Condition = HPORequestStatusConditionsItem;
+
+/** LABEL_REQUEST labels every object the operator creates for a request with the request's name. */
+export const LABEL_REQUEST = "hpo.dev/request";
+
+/**
+ * controllerRef is the owner reference the operator puts on every object it creates for a request:
+ * deleting the request deletes them (garbage collection), and blockOwnerDeletion keeps foreground
+ * deletion of the request waiting for them.
+ */
+export function controllerRef(req: HPORequest) {
+  return {
+    apiVersion: req.apiVersion ?? "hpo.dev/v1alpha1",
+    kind: "HPORequest",
+    name: req.metadata?.name ?? "",
+    uid: req.metadata?.uid ?? "",
+    controller: true,
+    blockOwnerDeletion: true,
+  };
+}

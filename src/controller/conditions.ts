@@ -53,11 +53,3 @@ export function setConditions(
   const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
   return [...byType.values()].sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
 }
-
-/** findCondition returns the condition of a type, if set. */
-export function findCondition(
-  list: readonly Condition[] | undefined,
-  type: ConditionType,
-): Condition | undefined {
-  return list?.find((c) => c.type === type);
-}

@@ -6,6 +6,7 @@
  * before its points are stored, so an operator killed at any moment resumes it exactly once.
  */
 import {
+  controllerRef,
   type HPORequest,
   HPORequestResource,
   type HPORequestStatus,
@@ -13,6 +14,7 @@ import {
   type HyperParameterSet,
   HyperParameterSetResource,
   type HyperParameterSetStatus,
+  LABEL_REQUEST,
   type Point,
 } from "../api/index.ts";
 import type { Params, SearchSpace } from "../generators/types.ts";
@@ -364,17 +366,8 @@ export class Reconciler {
       metadata: {
         name,
         namespace: ns,
-        labels: { "hpo.dev/request": name },
-        ownerReferences: [
-          {
-            apiVersion: API,
-            kind: "HPORequest",
-            name,
-            uid: req.metadata?.uid ?? "",
-            controller: true,
-            blockOwnerDeletion: true,
-          },
-        ],
+        labels: { [LABEL_REQUEST]: name },
+        ownerReferences: [controllerRef(req)],
       },
       spec: { request: name },
     };

@@ -4,7 +4,7 @@
  * it, stage-out (operator image) checks the output and prints it framed to its log.
  */
 import { gzipSync } from "node:zlib";
-import type { HPORequest } from "../api/index.ts";
+import { controllerRef, type HPORequest, LABEL_REQUEST } from "../api/index.ts";
 import { hash32 } from "../controller/spec.ts";
 import { INPUT_FILE, type Placeholders, substitute } from "./protocol.ts";
 
@@ -19,7 +19,6 @@ export interface JobSettings {
 }
 
 /** Labels every object of a generation carries. */
-export const LABEL_REQUEST = "hpo.dev/request";
 export const LABEL_GENERATION = "hpo.dev/generation";
 export const LABEL_MANAGED = "app.kubernetes.io/managed-by";
 const INPUT_MOUNT = "/hpo-input";
@@ -32,14 +31,13 @@ export function jobName(request: string, generation: number, attempt: number): s
   return `${request.slice(0, 63 - suffix.length - hash.length - 1).replace(/[-.]+$/, "")}-${hash}${suffix}`;
 }
 
-function ownerRef(req: HPORequest) {
+/** metadataFor is the metadata of a generation's Job and ConfigMap: labels and the owner reference. */
+function metadataFor(req: HPORequest, name: string, generation: number) {
   return {
-    apiVersion: req.apiVersion ?? "hpo.dev/v1alpha1",
-    kind: "HPORequest",
-    name: req.metadata?.name ?? "",
-    uid: req.metadata?.uid ?? "",
-    controller: true,
-    blockOwnerDeletion: true,
+    name,
+    namespace: req.metadata?.namespace,
+    labels: labels(req, generation),
+    ownerReferences: [controllerRef(req)],
   };
 }
 
@@ -74,12 +72,7 @@ export function configMapFor(
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
-    metadata: {
-      name,
-      namespace: req.metadata?.namespace,
-      labels: labels(req, generation),
-      ownerReferences: [ownerRef(req)],
-    },
+    metadata: metadataFor(req, name, generation),
     ...body,
   };
 }
@@ -145,12 +138,7 @@ export function jobFor(req: HPORequest, name: string, generation: number, p: Pla
   return {
     apiVersion: "batch/v1",
     kind: "Job",
-    metadata: {
-      name,
-      namespace: req.metadata?.namespace,
-      labels: labels(req, generation),
-      ownerReferences: [ownerRef(req)],
-    },
+    metadata: metadataFor(req, name, generation),
     spec: {
       backoffLimit: 0,
       activeDeadlineSeconds: g.timeoutSeconds ?? 600,

@@ -7,11 +7,12 @@ import {
   HPORequestResource,
   type HyperParameterSet,
   HyperParameterSetResource,
+  LABEL_REQUEST,
 } from "../api/index.ts";
 import { EventRecorder } from "../controller/events.ts";
 import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
 import { Reconciler, type ReconcilerMetrics } from "../controller/reconciler.ts";
-import { LABEL_MANAGED, LABEL_REQUEST } from "../jobs/manifests.ts";
+import { LABEL_MANAGED } from "../jobs/manifests.ts";
 import { ContainerGenerator, type ContainerSettings } from "../jobs/runner.ts";
 import { createMessaging } from "../messaging/wiring.ts";
 import { KubeClient, loadKubeConfig } from "../runtime/client.ts";
