@@ -146,8 +146,8 @@ export class Reconciler {
     await this.writeSet(w);
     const status = await this.writeFinalStatus(w);
     this.d.metrics.phase(key, status.phase);
-    // A report that landed while this reconcile ran is in the set's spec but not merged: go again.
-    if (w.set.status?.observedGeneration !== w.set.metadata?.generation) return { ...result, requeue: true };
+    // A report that lands while this runs is not lost: its watch event queues the key again (the
+    // informer tells it even when this reconcile's own write already put that spec in the cache).
     return result;
   }
 
@@ -349,17 +349,8 @@ export class Reconciler {
   private async ensureSet(req: HPORequest, log: ReconcileLog): Promise<HyperParameterSet> {
     const ns = req.metadata?.namespace ?? "";
     const name = req.metadata?.name ?? "";
-    if (this.d.sets.get(ns, name)) {
-      // Read the set itself, not the cache: its spec holds the reports, and a cache that raced
-      // the operator's own writes could hide the newest one (one GET per reconcile).
-      const fresh = await this.d.client
-        .get<HyperParameterSet>(paths.object(API, SETS, ns, name))
-        .catch((e) => (e instanceof NotFoundError ? undefined : Promise.reject(e)));
-      if (fresh) {
-        this.d.sets.upsert(fresh);
-        return fresh;
-      }
-    }
+    const cached = this.d.sets.get(ns, name);
+    if (cached) return cached;
     const body: HyperParameterSet = {
       apiVersion: API,
       kind: "HyperParameterSet",

@@ -110,7 +110,8 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     maxSetBytes: cfg.maxSetBytes,
   });
   // Announcing new points on ActiveMQ is a controller of its own (src/messaging), on the same caches.
-  // The reconciler's own writes reach the caches silently, so each reconcile nudges the announcer.
+  // The announcer also hears the reconciler's writes from the watch; the nudge after each reconcile
+  // saves it that round trip.
   const messaging = createMessaging({
     settings: cfg.broker,
     client,
@@ -165,7 +166,6 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
   sets.start();
   jobInformer.start();
   let resync: NodeJS.Timeout | undefined;
-  let lagCheck: NodeJS.Timeout | undefined;
   const lead = async () => {
     await Promise.all([requests.waitForSync(), sets.waitForSync()]);
     log.info("caches synced; reconciling", { requests: requests.list().length });
@@ -176,17 +176,6 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
       for (const r of requests.list()) controller.enqueue(keyOf(r));
     }, cfg.resyncMs);
     resync.unref();
-    // A safety net under the watch events: a set whose status lags its spec holds reports not yet
-    // merged (an event can be judged "no change" when the cache already held the newer version).
-    lagCheck = setInterval(() => {
-      for (const s of sets.list()) {
-        const st = (s as HyperParameterSet).status;
-        if (st && st.observedGeneration !== s.metadata?.generation) {
-          controller.enqueue(`${s.metadata?.namespace}/${(s as HyperParameterSet).spec?.request}`);
-        }
-      }
-    }, 2_000);
-    lagCheck.unref();
   };
 
   let stopping: Promise<void> | undefined;
@@ -199,7 +188,6 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     stopping ??= (async () => {
       log.info("shutting down");
       clearInterval(resync);
-      clearInterval(lagCheck);
       await controller.stop();
       await messaging.stop();
       await elector?.stop({ release: true });

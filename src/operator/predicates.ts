@@ -23,15 +23,10 @@ export function requestChanged(type: EventType, obj: KubeObject, old: KubeObject
 }
 
 /**
- * setChanged: a new or deleted set, a change of its spec (reported losses and failures), or reports
- * its status has not merged yet. The last matters because the cache may already hold the newer
- * generation (the reply of the operator's own write carries it), so old and new look alike.
+ * setChanged: a new or deleted set, or a change of its spec (reported losses and failures). The
+ * informer compares each event with the previous watched copy, so a report is news even when the
+ * reply of the operator's own status write already carried it into the cache.
  */
-export function setChanged(
-  type: EventType,
-  obj: KubeObject & { status?: { observedGeneration?: number } },
-  old: KubeObject | undefined,
-): boolean {
-  if (type !== "MODIFIED" || generationChanged(obj, old)) return true;
-  return obj.metadata?.generation !== undefined && obj.status?.observedGeneration !== obj.metadata.generation;
+export function setChanged(type: EventType, obj: KubeObject, old: KubeObject | undefined): boolean {
+  return type !== "MODIFIED" || generationChanged(obj, old);
 }

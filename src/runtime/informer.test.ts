@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { backoffMs, keyOf } from "./informer.ts";
+import type { KubeClient } from "./client.ts";
+import { backoffMs, type EventType, Informer, type KubeObject, keyOf } from "./informer.ts";
 
 describe("informer helpers", () => {
   it("backs off by doubling, capped, with jitter of at most 25 %", () => {
@@ -10,5 +11,102 @@ describe("informer helpers", () => {
   });
   it("keys objects by namespace/name", () => {
     expect(keyOf({ metadata: { namespace: "a", name: "b" } })).toBe("a/b");
+  });
+});
+
+type Obj = KubeObject & { spec?: { n?: number } };
+
+const obj = (name: string, rv: number, generation = 1): Obj => ({
+  metadata: { namespace: "ns", name, resourceVersion: String(rv), generation },
+});
+
+/**
+ * fakeWatch is a client with one list answer and a watch stream the test feeds event by event;
+ * the informer's own logic (caching, comparing, telling handlers) runs unchanged.
+ */
+function fakeWatch(items: Obj[]) {
+  const queue: string[] = [];
+  let wake: (() => void) | undefined;
+  const client = {
+    get: async () => ({ items, metadata: { resourceVersion: "1" } }),
+    async *lines(_path: string, opts: { signal?: AbortSignal }) {
+      while (!opts.signal?.aborted) {
+        const line = queue.shift();
+        if (line !== undefined) {
+          yield line;
+          continue;
+        }
+        await new Promise<void>((r) => {
+          wake = r;
+          opts.signal?.addEventListener("abort", () => r(), { once: true });
+        });
+      }
+    },
+  } as unknown as KubeClient;
+  const send = async (type: EventType, o: Obj) => {
+    queue.push(JSON.stringify({ type, object: o }));
+    wake?.();
+    // Let the informer's loop take the line.
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+  };
+  return { client, send };
+}
+
+async function started(items: Obj[]) {
+  const { client, send } = fakeWatch(items);
+  const quiet = { info() {}, warn() {}, debug() {} };
+  const inf = new Informer<Obj>({ client, apiVersion: "hpo.dev/v1alpha1", plural: "things", log: quiet });
+  const seen: { type: EventType; rv?: string; oldRv?: string; generationChanged: boolean }[] = [];
+  inf.on((type, o, old) =>
+    seen.push({
+      type,
+      rv: o.metadata?.resourceVersion,
+      oldRv: old?.metadata?.resourceVersion,
+      generationChanged: o.metadata?.generation !== old?.metadata?.generation,
+    }),
+  );
+  inf.start();
+  await inf.waitForSync();
+  return { inf, send, seen };
+}
+
+describe("informer write-through (upsert) and watch events", () => {
+  it("tells every watched change against the previous watched copy, even when a newer copy was upserted", async () => {
+    const { inf, send, seen } = await started([obj("a", 1, 1)]);
+    seen.length = 0;
+    // The operator's status write returns rv 3, whose spec (generation 2) a reporter patched at rv 2.
+    inf.upsert(obj("a", 3, 2));
+    expect(inf.get("ns", "a")?.metadata?.resourceVersion).toBe("3");
+    await send("MODIFIED", obj("a", 2, 2));
+    // The reporter's patch is still news to the handlers: its generation changed from the watched copy.
+    expect(seen).toEqual([{ type: "MODIFIED", rv: "2", oldRv: "1", generationChanged: true }]);
+    // ... and the older event does not take the newer copy out of the cache.
+    expect(inf.get("ns", "a")?.metadata?.resourceVersion).toBe("3");
+    await send("MODIFIED", obj("a", 3, 2));
+    expect(seen.at(-1)).toEqual({ type: "MODIFIED", rv: "3", oldRv: "2", generationChanged: false });
+    await send("MODIFIED", obj("a", 4, 3));
+    expect(inf.get("ns", "a")?.metadata?.resourceVersion).toBe("4");
+    expect(seen).toHaveLength(3);
+    await inf.stop();
+  });
+
+  it("tells ADDED for an object the caller created and upserted before the watch delivered it", async () => {
+    const { inf, send, seen } = await started([]);
+    inf.upsert(obj("b", 5));
+    await send("ADDED", obj("b", 5));
+    expect(seen).toEqual([{ type: "ADDED", rv: "5", oldRv: undefined, generationChanged: true }]);
+    expect(inf.get("ns", "b")?.metadata?.resourceVersion).toBe("5");
+    await inf.stop();
+  });
+
+  it("forgets an upserted copy when the object is deleted", async () => {
+    const { inf, send, seen } = await started([obj("c", 1)]);
+    inf.upsert(obj("c", 7));
+    await send("DELETED", obj("c", 8));
+    expect(inf.get("ns", "c")).toBeUndefined();
+    expect(seen.at(-1)?.type).toBe("DELETED");
+    await send("ADDED", obj("c", 9));
+    expect(inf.get("ns", "c")?.metadata?.resourceVersion).toBe("9");
+    await inf.stop();
   });
 });

@@ -72,7 +72,12 @@ export function backoffMs(attempt: number, initialMs: number, maxMs: number, ran
 
 /** Informer lists and watches one resource and keeps a cache of it. */
 export class Informer<T extends KubeObject> {
+  /** store is the freshest copy known: the watch's, or a newer one a caller wrote (upsert). */
   private readonly store = new Map<string, T>();
+  /** watched is the last copy the list or watch delivered: the "old" side of the next event. */
+  private readonly watched = new Map<string, T>();
+  /** ahead holds the resourceVersion of an upserted copy until the watch delivers that version. */
+  private readonly ahead = new Map<string, string>();
   private readonly handlers: Handler<T>[] = [];
   private readonly opts: Required<Omit<InformerOptions, "namespaces" | "labelSelector" | "onWatchError">> &
     InformerOptions;
@@ -128,26 +133,49 @@ export class Informer<T extends KubeObject> {
     return namespace === undefined ? all : all.filter((o) => o.metadata?.namespace === namespace);
   }
 
-  /** upsert puts an object the caller just wrote into the cache, without telling the handlers. */
+  /**
+   * upsert puts an object the caller just wrote (or read from the API server) into the cache, so
+   * its next get() is not behind its own write. It tells no handler and hides no event: handlers
+   * still see every change the watch delivers, compared with the watch's previous copy, and the
+   * upserted copy stands until the watch delivers the same resourceVersion (older events that
+   * arrive meanwhile update the watch's copy, not get()'s), a relist, or a deletion.
+   */
   upsert(obj: T): void {
-    this.store.set(keyOf(obj), obj);
+    const key = keyOf(obj);
+    this.store.set(key, obj);
+    const rv = obj.metadata?.resourceVersion;
+    if (rv && this.watched.get(key)?.metadata?.resourceVersion !== rv) this.ahead.set(key, rv);
   }
 
   private emit(type: EventType, obj: T, old: T | undefined): void {
     for (const h of this.handlers) h(type, obj, old);
   }
 
-  private apply(type: EventType, obj: T): void {
+  /**
+   * apply records one listed or watched copy and tells the handlers, comparing it with the previous
+   * watched copy (never with an upserted one, which would make a real change look like none: the
+   * reply of a status write carries the spec a reporter patched a moment before). fromList marks a
+   * relist, whose copy replaces any upserted one: it is at least as new.
+   */
+  private apply(type: EventType, obj: T, fromList = false): void {
     const key = keyOf(obj);
-    const old = this.store.get(key);
+    const old = this.watched.get(key);
     if (type === "DELETED") {
       this.store.delete(key);
+      this.watched.delete(key);
+      this.ahead.delete(key);
       this.emit(type, obj, old);
       return;
     }
-    this.store.set(key, obj);
-    // The same version we wrote through (or saw already) is no news.
-    if (old?.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
+    const rv = obj.metadata?.resourceVersion;
+    this.watched.set(key, obj);
+    const ahead = this.ahead.get(key);
+    if (fromList || ahead === undefined || ahead === rv) {
+      this.ahead.delete(key);
+      this.store.set(key, obj);
+    }
+    // A relist repeating the version already seen is no news.
+    if (old?.metadata?.resourceVersion === rv) return;
     this.emit(old ? "MODIFIED" : "ADDED", obj, old);
   }
 
@@ -177,7 +205,7 @@ export class Informer<T extends KubeObject> {
     const seen = new Set<string>();
     for (const item of items) {
       seen.add(keyOf(item));
-      this.apply("ADDED", item);
+      this.apply("ADDED", item, true);
     }
     for (const [key, obj] of [...this.store]) {
       if (this.inScope(obj, namespace) && !seen.has(key)) this.apply("DELETED", obj);
