@@ -128,7 +128,7 @@ async function main(argv: string[]): Promise<number> {
   }
   let client: HpoClient | undefined;
   try {
-    // Loaded only for a command that calls the API: @kubernetes/client-node takes a second to load.
+    // Loaded only for a command that calls the API.
     const { HpoClient } = await import("../client/client.ts");
     client = new HpoClient({ kubeconfig: inv.kubeconfig, context: inv.context, namespace: inv.namespace });
     return await run(client, inv.command);

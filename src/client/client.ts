@@ -11,11 +11,11 @@
  * Points live in the HyperParameterSet of the request's name (docs/api.md); reports are JSON merge
  * patches of its spec.losses and spec.failed, so concurrent reporters never overwrite each other.
  */
-import { KubeConfig } from "@kubernetes/client-node";
 import type { HPORequest, HyperParameterSet, Point } from "../api/index.ts";
 import { HPORequestResource, HyperParameterSetResource } from "../api/index.ts";
 import { KubeClient, loadKubeConfig, paths } from "../runtime/client.ts";
 import { GoneError, NotFoundError, UnavailableError } from "../runtime/errors.ts";
+import { type ClientConfig, ContextNotFoundError } from "../runtime/kubeconfig.ts";
 import { ApiNotInstalledError, HpoClientError, RequestDeletedError, RequestNotFoundError } from "./errors.ts";
 import {
   checkLoss,
@@ -239,19 +239,15 @@ export class HpoClient {
 }
 
 /** loadConfig loads the kubeconfig as kubectl would, with an error that says what is wrong. */
-function loadConfig(file: string | undefined, context: string | undefined): KubeConfig {
+function loadConfig(file: string | undefined, context: string | undefined): ClientConfig {
   try {
     return loadKubeConfig(file, context);
   } catch (e) {
-    if (context) {
-      const kc = new KubeConfig();
-      if (file) kc.loadFromFile(file);
-      else kc.loadFromDefault();
-      if (!kc.getContextObject(context)) {
-        throw new HpoClientError(
-          `context "${context}" is not in the kubeconfig (kubectl config get-contexts lists them)`,
-        );
-      }
+    if (e instanceof ContextNotFoundError && e.context === context) {
+      throw new HpoClientError(
+        `context "${context}" is not in the kubeconfig (kubectl config get-contexts lists them)`,
+        { cause: e },
+      );
     }
     throw new HpoClientError(`cannot load the kubeconfig: ${(e as Error).message}`, { cause: e });
   }

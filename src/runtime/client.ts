@@ -1,7 +1,7 @@
 /**
- * A small Kubernetes REST client: kubeconfig loading and authentication come from
- * @kubernetes/client-node; requests go over one keep-alive HTTPS agent, and failures become the
- * typed errors of errors.ts. Streams (watch, logs) are exposed as async line iterators.
+ * A small Kubernetes REST client: the configuration and credentials come from kubeconfig.ts (loaded
+ * as kubectl loads them); requests go over one keep-alive agent, and failures become the typed
+ * errors of errors.ts. Streams (watch, logs) are exposed as async line iterators.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import {
@@ -10,8 +10,8 @@ import {
   request as httpsRequest,
 } from "node:https";
 import { createInterface } from "node:readline";
-import { KubeConfig } from "@kubernetes/client-node";
 import { errorFor, type Status, UnavailableError } from "./errors.ts";
+import { type AuthOptions, type ClientConfig, Credentials, loadClientConfig } from "./kubeconfig.ts";
 
 /** RequestOptions for one API call. */
 export interface CallOptions {
@@ -23,75 +23,55 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
-type AuthOptions = HttpsRequestOptions;
-
 /** Patch content types. */
 export const MergePatch = "application/merge-patch+json";
 export const JsonPatch = "application/json-patch+json";
 
-/** loadKubeConfig loads the configuration the usual way: an explicit file, in-cluster, KUBECONFIG, ~/.kube/config. */
-export function loadKubeConfig(file?: string, context?: string): KubeConfig {
-  const kc = new KubeConfig();
-  if (file) kc.loadFromFile(file);
-  else kc.loadFromDefault();
-  if (context) kc.setCurrentContext(context);
-  if (!kc.getCurrentCluster())
-    throw new Error("no Kubernetes cluster configured: set KUBECONFIG or run in a cluster");
-  return kc;
+/**
+ * loadKubeConfig loads the configuration as kubectl does: an explicit file, else KUBECONFIG, else
+ * ~/.kube/config, else in-cluster (kubeconfig.ts), with the context's cluster and user.
+ */
+export function loadKubeConfig(file?: string, context?: string): ClientConfig {
+  return loadClientConfig({ file, context });
 }
 
-/** KubeClient makes API calls against the current cluster of a KubeConfig. */
+/** KubeClient makes API calls against the cluster of a ClientConfig. */
 export class KubeClient {
   readonly server: URL;
-  private readonly kc: KubeConfig;
+  readonly config: ClientConfig;
+  private readonly credentials: Credentials;
   private agent: HttpAgent | undefined;
-  private authCache: { at: number; o: AuthOptions } | undefined;
 
-  constructor(kc: KubeConfig) {
-    const cluster = kc.getCurrentCluster();
-    if (!cluster) throw new Error("kubeconfig has no current cluster");
-    this.kc = kc;
-    this.server = new URL(cluster.server);
+  constructor(config: ClientConfig) {
+    this.config = config;
+    this.server = new URL(config.server);
+    this.credentials = new Credentials(config);
   }
 
   /** namespace is the current context's namespace (or "default"). */
   get namespace(): string {
-    return this.kc.getContextObject(this.kc.getCurrentContext())?.namespace ?? "default";
+    return this.config.namespace ?? "default";
   }
 
-  /** auth returns the TLS material and headers of the kubeconfig, refreshed every minute (tokens rotate). */
-  private async auth(): Promise<AuthOptions> {
-    const now = Date.now();
-    if (!this.authCache || now - this.authCache.at > 60_000) {
-      const o: AuthOptions = { headers: {} };
-      await this.kc.applyToHTTPSOptions(o);
-      this.authCache = { at: now, o };
-    }
-    return this.authCache.o;
-  }
-
-  private async options(method: string, path: string, opts: CallOptions): Promise<HttpsRequestOptions> {
-    const o = await this.auth();
+  private async options(
+    method: string,
+    path: string,
+    opts: CallOptions,
+  ): Promise<{ ro: HttpsRequestOptions; auth: AuthOptions }> {
+    // Tokens from files are re-read every minute, exec credentials re-run when they expire.
+    const auth = await this.credentials.get();
     const url = new URL(this.server.pathname.replace(/\/$/, "") + path, this.server);
     for (const [k, v] of Object.entries(opts.query ?? {}))
       if (v !== undefined) url.searchParams.set(k, String(v));
+    // The TLS options go with each request, not the agent: the agent then keeps one pool per
+    // certificate, so a client certificate that an exec plugin renews is used at once.
     this.agent ??=
       url.protocol === "https:"
-        ? new HttpsAgent({
-            keepAlive: true,
-            maxSockets: 64,
-            ca: o.ca,
-            cert: o.cert,
-            key: o.key,
-            rejectUnauthorized: o.rejectUnauthorized,
-          })
+        ? new HttpsAgent({ keepAlive: true, maxSockets: 64 })
         : new HttpAgent({ keepAlive: true, maxSockets: 64 });
-    const headers: Record<string, string> = {
-      accept: "application/json",
-      ...(o.headers as Record<string, string>),
-    };
+    const headers: Record<string, string | string[]> = { accept: "application/json", ...auth.headers };
     if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
-    return {
+    const ro: HttpsRequestOptions = {
       method,
       protocol: url.protocol,
       hostname: url.hostname,
@@ -100,15 +80,26 @@ export class KubeClient {
       headers,
       agent: this.agent,
       signal: opts.signal,
-      servername: o.servername,
     };
+    if (url.protocol === "https:") {
+      ro.ca = auth.ca;
+      ro.cert = auth.cert;
+      ro.key = auth.key;
+      ro.rejectUnauthorized = auth.rejectUnauthorized;
+      ro.servername = auth.servername;
+    }
+    return { ro, auth };
   }
 
   private send(method: string, path: string, opts: CallOptions): Promise<IncomingMessage> {
     return this.options(method, path, opts).then(
-      (ro) =>
+      ({ ro, auth }) =>
         new Promise<IncomingMessage>((resolve, reject) => {
-          const req = (ro.protocol === "https:" ? httpsRequest : httpRequest)(ro, resolve);
+          const req = (ro.protocol === "https:" ? httpsRequest : httpRequest)(ro, (res) => {
+            // Refused credentials: the next call re-reads the token file or re-runs the exec plugin.
+            if (res.statusCode === 401) this.credentials.invalidate(auth);
+            resolve(res);
+          });
           req.on("error", (e) =>
             reject(new UnavailableError(0, `${method} ${path}: ${e.message}`, undefined, { cause: e })),
           );

@@ -45,7 +45,7 @@ function saKubeconfig(ns: string, sa: string, server: string): string {
   const config = {
     apiVersion: "v1",
     kind: "Config",
-    // The proxy speaks plain HTTP on loopback; client-node wants this flag to allow that.
+    // The proxy speaks plain HTTP on loopback, so there is no certificate to verify.
     clusters: [{ name: "test", cluster: { server, "insecure-skip-tls-verify": true } }],
     users: [{ name: sa, user: { token } }],
     contexts: [{ name: sa, context: { cluster: "test", user: sa, namespace: ns } }],

@@ -110,11 +110,9 @@ export async function startRecordingProxy(
   adminKubeconfig: string,
   inject: Injection[] = [],
 ): Promise<RecordingProxy> {
-  const kc = loadKubeConfig(adminKubeconfig);
-  const upstream = new URL(kc.getCurrentCluster()?.server ?? "");
-  const tls: { ca?: string | Buffer } = {};
-  await kc.applyToHTTPSOptions(tls);
-  const agent = new Agent({ keepAlive: true, ca: tls.ca });
+  const config = loadKubeConfig(adminKubeconfig);
+  const upstream = new URL(config.server);
+  const agent = new Agent({ keepAlive: true, ca: config.ca });
   const pending = [...inject];
   const calls: ApiCall[] = [];
   const server: Server = createServer((req, res) => {
