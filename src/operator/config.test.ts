@@ -40,6 +40,10 @@ describe("parseConfig", () => {
       concurrency: 2,
     });
   });
+  it("leaves KUBECONFIG to the kubeconfig loader, which reads it as a list of files", () => {
+    expect(parseConfig([], { KUBECONFIG: "/a:/b" }).kubeconfig).toBeUndefined();
+    expect(parseConfig(["--kubeconfig=/k"], { KUBECONFIG: "/a:/b" }).kubeconfig).toBe("/k");
+  });
   it.each([
     [["--concurrency=0"], '--concurrency: "0" must be a whole number >= 1'],
     [["--lease-duration=soon"], '--lease-duration: "soon" is not a duration'],

@@ -54,7 +54,7 @@ export const flags: Flag[] = [
     name: "kubeconfig",
     env: "KUBECONFIG",
     def: "",
-    help: "kubeconfig file (default: in-cluster, then ~/.kube/config)",
+    help: "kubeconfig file (default: the files of KUBECONFIG, else ~/.kube/config, else in-cluster)",
   },
   { name: "context", env: "HPO_CONTEXT", def: "", help: "kubeconfig context (default: the current one)" },
   {
@@ -281,7 +281,9 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
   const flag = (name: string) => `--${name}`;
   const dur = (name: string) => parseDuration(get(name), flag(name));
   return {
-    kubeconfig: get("kubeconfig") || undefined,
+    // Only the flag: KUBECONFIG is left to the loader, which reads it as kubectl does (a list of
+    // files, merged, missing ones skipped) rather than as one file that must exist.
+    kubeconfig: (typeof values.kubeconfig === "string" && values.kubeconfig) || undefined,
     context: get("context") || undefined,
     namespaces: get("namespaces")
       .split(",")
