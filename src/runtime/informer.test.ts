@@ -1,6 +1,13 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient } from "./client.ts";
-import { backoffMs, type EventType, Informer, type KubeObject, keyOf } from "./informer.ts";
+import {
+  backoffMs,
+  compareResourceVersions,
+  type EventType,
+  Informer,
+  type KubeObject,
+  keyOf,
+} from "./informer.ts";
 
 describe("informer helpers", () => {
   it("backs off by doubling, capped, with jitter of at most 25 %", () => {
@@ -90,6 +97,18 @@ describe("informer write-through (upsert) and watch events", () => {
     await inf.stop();
   });
 
+  it("ignores a written copy the watch has already gone past", async () => {
+    const { inf, send, seen } = await started([obj("a", 1, 1)]);
+    // The watch delivers the operator's write (rv 2) and a reporter's patch (rv 3, generation 2)
+    // before the reply of that write is put into the cache.
+    await send("MODIFIED", obj("a", 2, 1));
+    await send("MODIFIED", obj("a", 3, 2));
+    inf.upsert(obj("a", 2, 1));
+    expect(inf.get("ns", "a")?.metadata?.resourceVersion).toBe("3");
+    expect(seen.at(-1)).toEqual({ type: "MODIFIED", rv: "3", oldRv: "2", generationChanged: true });
+    await inf.stop();
+  });
+
   it("tells ADDED for an object the caller created and upserted before the watch delivered it", async () => {
     const { inf, send, seen } = await started([]);
     inf.upsert(obj("b", 5));
@@ -107,6 +126,45 @@ describe("informer write-through (upsert) and watch events", () => {
     expect(seen.at(-1)?.type).toBe("DELETED");
     await send("ADDED", obj("c", 9));
     expect(inf.get("ns", "c")?.metadata?.resourceVersion).toBe("9");
+    await inf.stop();
+  });
+});
+
+describe("compareResourceVersions", () => {
+  it("orders integer versions by value, whatever their length", () => {
+    expect(compareResourceVersions("9", "10")).toBe(-1);
+    expect(compareResourceVersions("100", "99")).toBe(1);
+    expect(compareResourceVersions("12345678901234567890", "12345678901234567891")).toBe(-1);
+    expect(compareResourceVersions("42", "42")).toBe(0);
+  });
+  it("cannot order what is not a positive integer without leading zeros", () => {
+    for (const [a, b] of [
+      ["01", "2"],
+      ["0", "1"],
+      ["abc", "1"],
+      [undefined, "1"],
+      ["", "1"],
+    ] as const) {
+      expect(compareResourceVersions(a, b)).toBeUndefined();
+    }
+  });
+});
+
+describe("informer cache", () => {
+  it("keeps no managedFields, from the watch or from upsert", async () => {
+    const withFields = (o: Obj) => ({
+      ...o,
+      metadata: { ...o.metadata, managedFields: [{ manager: "kubectl", operation: "Update" }] },
+    });
+    const { inf, send, seen } = await started([withFields(obj("d", 1))]);
+    expect(inf.get("ns", "d")?.metadata).not.toHaveProperty("managedFields");
+    const written = withFields(obj("d", 2));
+    inf.upsert(written);
+    expect(inf.get("ns", "d")?.metadata).not.toHaveProperty("managedFields");
+    expect(written.metadata).toHaveProperty("managedFields"); // the caller's copy is left alone
+    await send("MODIFIED", withFields(obj("d", 2)));
+    expect(inf.get("ns", "d")?.metadata).not.toHaveProperty("managedFields");
+    expect(seen.at(-1)?.rv).toBe("2");
     await inf.stop();
   });
 });

@@ -76,8 +76,6 @@ export class Informer<T extends KubeObject> {
   private readonly store = new Map<string, T>();
   /** watched is the last copy the list or watch delivered: the "old" side of the next event. */
   private readonly watched = new Map<string, T>();
-  /** ahead holds the resourceVersion of an upserted copy until the watch delivers that version. */
-  private readonly ahead = new Map<string, string>();
   private readonly handlers: Handler<T>[] = [];
   private readonly opts: Required<Omit<InformerOptions, "namespaces" | "labelSelector" | "onWatchError">> &
     InformerOptions;
@@ -136,15 +134,15 @@ export class Informer<T extends KubeObject> {
   /**
    * upsert puts an object the caller just wrote (or read from the API server) into the cache, so
    * its next get() is not behind its own write. It tells no handler and hides no event: handlers
-   * still see every change the watch delivers, compared with the watch's previous copy, and the
-   * upserted copy stands until the watch delivers the same resourceVersion (older events that
-   * arrive meanwhile update the watch's copy, not get()'s), a relist, or a deletion.
+   * still see every change the watch delivers, compared with the watch's previous copy. A copy
+   * older than the cached one is ignored, and the watch's copies replace it only once they are at
+   * least as new (resourceVersions compare as integers: KEP-5504, GA in Kubernetes 1.35).
    */
   upsert(obj: T): void {
     const key = keyOf(obj);
-    this.store.set(key, obj);
-    const rv = obj.metadata?.resourceVersion;
-    if (rv && this.watched.get(key)?.metadata?.resourceVersion !== rv) this.ahead.set(key, rv);
+    const cached = this.store.get(key);
+    if (cached && isOlder(obj, cached)) return;
+    this.store.set(key, slim(obj));
   }
 
   private emit(type: EventType, obj: T, old: T | undefined): void {
@@ -154,28 +152,23 @@ export class Informer<T extends KubeObject> {
   /**
    * apply records one listed or watched copy and tells the handlers, comparing it with the previous
    * watched copy (never with an upserted one, which would make a real change look like none: the
-   * reply of a status write carries the spec a reporter patched a moment before). fromList marks a
-   * relist, whose copy replaces any upserted one: it is at least as new.
+   * reply of a status write carries the spec a reporter patched a moment before).
    */
-  private apply(type: EventType, obj: T, fromList = false): void {
+  private apply(type: EventType, listed: T): void {
+    const obj = slim(listed);
     const key = keyOf(obj);
     const old = this.watched.get(key);
     if (type === "DELETED") {
       this.store.delete(key);
       this.watched.delete(key);
-      this.ahead.delete(key);
       this.emit(type, obj, old);
       return;
     }
-    const rv = obj.metadata?.resourceVersion;
     this.watched.set(key, obj);
-    const ahead = this.ahead.get(key);
-    if (fromList || ahead === undefined || ahead === rv) {
-      this.ahead.delete(key);
-      this.store.set(key, obj);
-    }
+    const cached = this.store.get(key);
+    if (!cached || !isOlder(obj, cached)) this.store.set(key, obj);
     // A relist repeating the version already seen is no news.
-    if (old?.metadata?.resourceVersion === rv) return;
+    if (old?.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
     this.emit(old ? "MODIFIED" : "ADDED", obj, old);
   }
 
@@ -205,7 +198,7 @@ export class Informer<T extends KubeObject> {
     const seen = new Set<string>();
     for (const item of items) {
       seen.add(keyOf(item));
-      this.apply("ADDED", item, true);
+      this.apply("ADDED", item);
     }
     for (const [key, obj] of [...this.store]) {
       if (this.inScope(obj, namespace) && !seen.has(key)) this.apply("DELETED", obj);
@@ -274,6 +267,35 @@ export class Informer<T extends KubeObject> {
       }
     }
   }
+}
+
+/**
+ * compareResourceVersions orders two resourceVersions of one resource: -1, 0 or 1, or undefined
+ * when either is not the positive integer without leading zeros that KEP-5504 guarantees (then
+ * the two cannot be ordered, and callers fall back to trusting the watch).
+ */
+export function compareResourceVersions(a: string | undefined, b: string | undefined): number | undefined {
+  const valid = (v: string | undefined): v is string => v !== undefined && /^[1-9][0-9]*$/.test(v);
+  if (!valid(a) || !valid(b)) return undefined;
+  if (a.length !== b.length) return a.length < b.length ? -1 : 1;
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+/** isOlder tells whether obj is known to be an older version than cached. */
+function isOlder(obj: KubeObject, cached: KubeObject): boolean {
+  return compareResourceVersions(obj.metadata?.resourceVersion, cached.metadata?.resourceVersion) === -1;
+}
+
+/**
+ * slim drops metadata.managedFields, which the operator never reads and which can be a good part of
+ * a small object (controller-runtime's caches strip them too). A status PUT built from the slim copy
+ * leaves the server's managedFields as they are: an update without the field keeps them.
+ */
+function slim<T extends KubeObject>(obj: T): T {
+  const meta = obj.metadata as (KubeObject["metadata"] & { managedFields?: unknown }) | undefined;
+  if (!meta || meta.managedFields === undefined) return obj;
+  const { managedFields: _dropped, ...rest } = meta;
+  return { ...obj, metadata: rest };
 }
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
