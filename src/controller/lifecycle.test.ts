@@ -50,6 +50,40 @@ describe("batchSize", () => {
 });
 
 describe("planGeneration", () => {
+  it("never reuses an id the status records as handed out, even when the set lost its points", () => {
+    const lastGeneration = { number: 3, firstId: 21, added: 10, state: "Succeeded" as const };
+    expect(planGeneration(req({}, { lastGeneration }), [], now, policy)).toEqual({
+      kind: "start",
+      number: 4,
+      count: 10,
+      firstId: 31,
+      attempt: 1,
+    });
+    // With the points there, the floor changes nothing.
+    const pts30 = Array.from({ length: 30 }, (_, i) => ({
+      id: String(i + 1),
+      params: { x: i / 100 },
+      generation: Math.ceil((i + 1) / 10),
+      state: "Evaluated" as const,
+      loss: i,
+    }));
+    expect(planGeneration(req({}, { lastGeneration }), pts30, now, policy)).toMatchObject({ firstId: 31 });
+    // A failed attempt handed out nothing: its retry starts at the same id.
+    const failed = {
+      number: 2,
+      firstId: 11,
+      added: 0,
+      state: "Failed" as const,
+      attempts: 1,
+      completedAt: "2026-11-28T09:00:00Z",
+    };
+    expect(planGeneration(req({}, { lastGeneration: failed }), pts("EEEEEEEEEE"), now, policy)).toMatchObject(
+      {
+        kind: "retry",
+        firstId: 11,
+      },
+    );
+  });
   it("starts generation 1 with ids after the initial points", () => {
     expect(planGeneration(req(), pts("E"), now, policy)).toEqual({
       kind: "start",

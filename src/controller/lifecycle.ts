@@ -94,6 +94,15 @@ export function latestGeneration(points: readonly Point[]): {
   return { number, added, firstId };
 }
 
+/**
+ * issuedUpTo is the id after the last one the request's status records as handed out. It keeps ids
+ * from being reused when the set lost points the status still remembers (someone deleted the set).
+ */
+export function issuedUpTo(lg: HPORequestStatusLastGeneration | undefined): number {
+  if (lg?.firstId === undefined) return 1;
+  return lg.firstId + (lg.state === "Succeeded" ? (lg.added ?? 0) : 0);
+}
+
 /** planGeneration decides what to do about generation, given the request and its current points. */
 export function planGeneration(
   req: HPORequest,
@@ -104,6 +113,7 @@ export function planGeneration(
 ): GenerationPlan {
   const lg = req.status?.lastGeneration;
   const stored = latestGeneration(points);
+  const next = Math.max(nextId(points), issuedUpTo(lg));
   if (stored.number > (lg?.number ?? 0) || (lg?.state === "Running" && stored.number === lg.number)) {
     // The set holds a batch the request's status does not record as done (the operator stopped
     // between storing the batch and writing the request's status): record it, never repeat it.
@@ -115,7 +125,7 @@ export function planGeneration(
       kind: "resume",
       number: lg.number,
       count: lg.requested ?? batchSize(req, points.length),
-      firstId: lg.firstId ?? nextId(points),
+      firstId: lg.firstId ?? next,
       attempt: lg.attempts ?? 1,
     };
   }
@@ -127,13 +137,13 @@ export function planGeneration(
     const attempts = lg.attempts ?? 1;
     const due = Date.parse(lg.completedAt ?? "") + retryDelayMs(attempts, policy);
     if (Number.isFinite(due) && due > now.getTime()) return { kind: "wait", afterMs: due - now.getTime() };
-    return { kind: "retry", number: lg.number, count, firstId: nextId(points), attempt: attempts + 1 };
+    return { kind: "retry", number: lg.number, count, firstId: next, attempt: attempts + 1 };
   }
   return {
     kind: "start",
     number: Math.max(lg?.number ?? 0, stored.number) + 1,
     count,
-    firstId: nextId(points),
+    firstId: next,
     attempt: 1,
   };
 }

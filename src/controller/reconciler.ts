@@ -23,7 +23,14 @@ import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from "
 import type { Informer } from "../runtime/informer.ts";
 import type { Recorder } from "./events.ts";
 import type { GenerationOutcome, Generator } from "./generator.ts";
-import { buildStatus, type GenerationPlan, invalidStatus, type Policy, planGeneration } from "./lifecycle.ts";
+import {
+  buildStatus,
+  type GenerationPlan,
+  invalidStatus,
+  issuedUpTo,
+  type Policy,
+  planGeneration,
+} from "./lifecycle.ts";
 import { appendBatch, countPoints, hasGeneration, initialPoints, mergeReports } from "./points.ts";
 import { seedOf, validateSpec } from "./spec.ts";
 
@@ -366,7 +373,17 @@ export class Reconciler {
       const created = await this.d.client.create<HyperParameterSet>(paths.collection(API, SETS, ns), body);
       this.d.sets.upsert(created);
       log.info("created the HyperParameterSet");
-      this.d.recorder.record(req, "Normal", "SetCreated", `created HyperParameterSet ${name}`);
+      const lost = req.status?.points?.total ?? 0;
+      if (lost > 0) {
+        // Someone deleted the set: its points and reports are gone, but ids already handed out
+        // stay taken (planGeneration continues after the last one the request's status records).
+        this.d.recorder.record(
+          req,
+          "Warning",
+          "SetRecreated",
+          `HyperParameterSet ${name} was deleted and is created again: its ${lost} points and their losses are gone; initial points are seeded again and new ids continue after ${issuedUpTo(req.status?.lastGeneration) - 1}`,
+        );
+      } else this.d.recorder.record(req, "Normal", "SetCreated", `created HyperParameterSet ${name}`);
       return created;
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;

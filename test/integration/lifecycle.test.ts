@@ -162,6 +162,24 @@ describe("minUnevaluatedPoints overlaps generation with evaluation", () => {
   });
 });
 
+describe("a HyperParameterSet deleted by hand", () => {
+  it("is created again, with a Warning, and new ids continue after the ones handed out", async () => {
+    applyRequest(ns, "gone", { method: "random", searchSpace: space, pointsPerGeneration: 3, maxPoints: 30 });
+    const gen1 = await waitForPoints(ns, "gone", 3);
+    reportLosses(ns, "gone", Object.fromEntries(gen1.map((p, i) => [p.id, i])));
+    await waitForPoints(ns, "gone", 6);
+    kubectlOk(["delete", "-n", ns, "hps", "gone", "--wait=true"]);
+    // The request's status still counts 6 points; the new set starts at id 7, never at 1 again.
+    const again = await waitForPoints(ns, "gone", 3);
+    expect(again.map((p) => p.id)).toEqual(["7", "8", "9"]);
+    const warning = await waitFor("the SetRecreated event", async () =>
+      (await eventsOf(ns, "gone")).find((e) => e.reason === "SetRecreated"),
+    );
+    expect(warning.type).toBe("Warning");
+    expect(warning.message).toMatch(/its 6 points and their losses are gone.*new ids continue after 6/);
+  });
+});
+
 describe("suspend", () => {
   it("pauses generation without losing losses, and resumes", async () => {
     applyRequest(ns, "pause", { method: "random", searchSpace: space, pointsPerGeneration: 3, maxPoints: 9 });
