@@ -18,7 +18,7 @@ import {
   type Point,
 } from "../api/index.ts";
 import type { Params, SearchSpace } from "../generators/types.ts";
-import { JsonPatch, type KubeClient, paths } from "../runtime/client.ts";
+import { type Calls, JsonPatch, type KubeClient, paths } from "../runtime/client.ts";
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from "../runtime/errors.ts";
 import type { Informer } from "../runtime/informer.ts";
 import type { Recorder } from "./events.ts";
@@ -88,6 +88,8 @@ interface Work {
   exhausted: boolean;
   batch?: { number: number; firstId: number; params: Params[] };
   log: ReconcileLog;
+  /** api makes this reconcile's calls; they stop with its signal. */
+  api: Calls;
 }
 
 /** Reconciler reconciles HPORequests. */
@@ -100,8 +102,12 @@ export class Reconciler {
     this.now = deps.now ?? (() => new Date());
   }
 
-  /** reconcile brings one request (key "namespace/name") one step closer to its spec. */
-  async reconcile(key: string, log: ReconcileLog): Promise<ReconcileResult> {
+  /**
+   * reconcile brings one request (key "namespace/name") one step closer to its spec. Its API calls
+   * stop when signal aborts (the reconcile's timeout, or a shutdown past its deadline).
+   */
+  async reconcile(key: string, log: ReconcileLog, signal?: AbortSignal): Promise<ReconcileResult> {
+    const api: Calls = signal ? this.d.client.bound(signal) : this.d.client;
     const [ns = "", name = ""] = key.split("/");
     const req = this.d.requests.get(ns, name);
     if (!req || req.metadata?.deletionTimestamp) {
@@ -109,45 +115,45 @@ export class Reconciler {
       return {};
     }
     try {
-      return await this.reconcileRequest(req, log);
+      return await this.reconcileRequest(req, log, api);
     } catch (e) {
       if (e instanceof ConflictError) {
         // A cache behind our own writes, or a concurrent spec change: refresh and look again at once.
         log.debug("conflict; refreshing from the API server", { error: e.message });
-        await this.refresh(ns, name);
+        await this.refresh(ns, name, api);
         return { requeue: true };
       }
       throw e;
     }
   }
 
-  private async refresh(ns: string, name: string): Promise<void> {
+  private async refresh(ns: string, name: string, api: Calls): Promise<void> {
     await Promise.all([
-      this.d.client
+      api
         .get<HPORequest>(paths.object(API, REQUESTS, ns, name))
         .then((o) => this.d.requests.upsert(o))
         .catch(() => undefined),
-      this.d.client
+      api
         .get<HyperParameterSet>(paths.object(API, SETS, ns, name))
         .then((o) => this.d.sets.upsert(o))
         .catch(() => undefined),
     ]);
   }
 
-  private async reconcileRequest(req: HPORequest, log: ReconcileLog): Promise<ReconcileResult> {
+  private async reconcileRequest(req: HPORequest, log: ReconcileLog, api: Calls): Promise<ReconcileResult> {
     const key = `${req.metadata?.namespace}/${req.metadata?.name}`;
     const check = validateSpec(req);
     if (!check.ok) {
       const status = invalidStatus(req, check.message, this.now());
       if (req.status?.message !== status.message) {
         this.d.recorder.record(req, "Warning", "InvalidSpec", status.message ?? "");
-        await this.writeRequestStatus(req, status);
+        await this.writeRequestStatus(req, status, api);
       }
       this.d.metrics.phase(key, "Failed");
       return {};
     }
-    const set = await this.ensureSet(req, log);
-    const w = this.gather(req, set, check.space, check.initial, log);
+    const set = await this.ensureSet(req, log, api);
+    const w = this.gather(req, set, check.space, check.initial, log, api);
     const plan = planGeneration(w.req, w.points, this.now(), this.d.policy, this.sizeLimited(w));
     const result = await this.carryOut(w, plan);
     await this.writeSet(w);
@@ -165,6 +171,7 @@ export class Reconciler {
     space: SearchSpace | undefined,
     initial: Point["params"][],
     log: ReconcileLog,
+    api: Calls,
   ): Work {
     const nowIso = this.now().toISOString();
     const base =
@@ -190,6 +197,7 @@ export class Reconciler {
       lastGeneration: req.status?.lastGeneration,
       exhausted: req.status?.exhausted ?? false,
       log,
+      api,
     };
   }
 
@@ -240,7 +248,7 @@ export class Reconciler {
         };
         if (this.d.generatorFor(w.req).recordsIntent) {
           // The generator's side effects live outside the set (a Job): record the intent first.
-          w.req = await this.writeRequestStatus(w.req, this.statusOf(w));
+          w.req = await this.writeRequestStatus(w.req, this.statusOf(w), w.api);
           this.d.recorder.record(
             w.req,
             "Normal",
@@ -353,7 +361,7 @@ export class Reconciler {
   }
 
   /** ensureSet returns the request's HyperParameterSet, creating it with an owner reference. */
-  private async ensureSet(req: HPORequest, log: ReconcileLog): Promise<HyperParameterSet> {
+  private async ensureSet(req: HPORequest, log: ReconcileLog, api: Calls): Promise<HyperParameterSet> {
     const ns = req.metadata?.namespace ?? "";
     const name = req.metadata?.name ?? "";
     const cached = this.d.sets.get(ns, name);
@@ -370,7 +378,7 @@ export class Reconciler {
       spec: { request: name },
     };
     try {
-      const created = await this.d.client.create<HyperParameterSet>(paths.collection(API, SETS, ns), body);
+      const created = await api.create<HyperParameterSet>(paths.collection(API, SETS, ns), body);
       this.d.sets.upsert(created);
       log.info("created the HyperParameterSet");
       const lost = req.status?.points?.total ?? 0;
@@ -387,7 +395,7 @@ export class Reconciler {
       return created;
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
-      const existing = await this.d.client.get<HyperParameterSet>(paths.object(API, SETS, ns, name));
+      const existing = await api.get<HyperParameterSet>(paths.object(API, SETS, ns, name));
       this.d.sets.upsert(existing);
       return existing;
     }
@@ -414,7 +422,7 @@ export class Reconciler {
               { op: "replace", path: "/status", value: next },
             ];
       try {
-        const written = await this.d.client.request<HyperParameterSet>(
+        const written = await w.api.request<HyperParameterSet>(
           "PATCH",
           paths.object(API, SETS, ns, name, "status"),
           {
@@ -428,7 +436,7 @@ export class Reconciler {
       } catch (e) {
         if (!isStale(e) || attempt >= WRITE_ATTEMPTS) throw e;
         // Our cache was behind our own last write: merge again on the fresh set, keep the batch.
-        const fresh = await this.d.client.get<HyperParameterSet>(paths.object(API, SETS, ns, name));
+        const fresh = await w.api.get<HyperParameterSet>(paths.object(API, SETS, ns, name));
         this.d.sets.upsert(fresh);
         this.regather(w, fresh);
       }
@@ -480,13 +488,13 @@ export class Reconciler {
       const status = this.statusOf(w);
       const before = w.req.status?.phase;
       try {
-        w.req = await this.writeRequestStatus(w.req, status);
+        w.req = await this.writeRequestStatus(w.req, status, w.api);
         if (before !== status.phase) this.announcePhase(w, status);
         return status;
       } catch (e) {
         if (!(e instanceof ConflictError) || attempt >= WRITE_ATTEMPTS) throw e;
         const ns = w.req.metadata?.namespace ?? "";
-        const fresh = await this.d.client.get<HPORequest>(
+        const fresh = await w.api.get<HPORequest>(
           paths.object(API, REQUESTS, ns, w.req.metadata?.name ?? ""),
         );
         this.d.requests.upsert(fresh);
@@ -504,18 +512,19 @@ export class Reconciler {
   }
 
   /** writeRequestStatus replaces the request's status when it changed (conditional on resourceVersion). */
-  private async writeRequestStatus(req: HPORequest, status: HPORequestStatus): Promise<HPORequest> {
+  private async writeRequestStatus(
+    req: HPORequest,
+    status: HPORequestStatus,
+    api: Calls,
+  ): Promise<HPORequest> {
     if (sameRequestStatus(req.status, status)) return req;
     const ns = req.metadata?.namespace ?? "";
     const name = req.metadata?.name ?? "";
     try {
-      const written = await this.d.client.replace<HPORequest>(
-        paths.object(API, REQUESTS, ns, name, "status"),
-        {
-          ...req,
-          status,
-        },
-      );
+      const written = await api.replace<HPORequest>(paths.object(API, REQUESTS, ns, name, "status"), {
+        ...req,
+        status,
+      });
       this.d.requests.upsert(written);
       return written;
     } catch (e) {

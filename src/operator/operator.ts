@@ -125,8 +125,11 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
   const controller = new Controller({
     name: "hporequest",
     reconcile: (key, ctx) =>
-      reconciler.reconcile(key, ctx.log).finally(() => messaging.announcer.enqueue(key)),
+      reconciler.reconcile(key, ctx.log, ctx.signal).finally(() => messaging.announcer.enqueue(key)),
     workers: cfg.concurrency,
+    // A reconcile may run one built-in generation (bounded by --method-timeout) besides its API
+    // calls; past this deadline its calls are aborted and the key is retried with backoff.
+    timeoutMs: cfg.methodTimeoutMs + 60_000,
     logger: log,
     metrics,
   });

@@ -23,6 +23,9 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/** Calls are the one-shot API calls of a KubeClient (what a reconcile makes). */
+export type Calls = Pick<KubeClient, "request" | "get" | "create" | "replace" | "mergePatch" | "delete">;
+
 /** Patch content types. */
 export const MergePatch = "application/merge-patch+json";
 export const JsonPatch = "application/json-patch+json";
@@ -174,6 +177,28 @@ export class KubeClient {
   /** delete removes an object. */
   delete<T>(path: string, opts?: CallOptions): Promise<T> {
     return this.request<T>("DELETE", path, opts);
+  }
+
+  /**
+   * bound returns this client's calls with signal added to each, so that one reconcile's calls
+   * stop when its timeout fires or the controller gives up on it at shutdown.
+   */
+  bound(signal: AbortSignal): Calls {
+    const merge = (opts?: CallOptions): CallOptions => ({
+      ...opts,
+      signal: opts?.signal ? AbortSignal.any([opts.signal, signal]) : signal,
+    });
+    return {
+      request: <T>(method: string, path: string, opts?: CallOptions) =>
+        this.request<T>(method, path, merge(opts)),
+      get: <T>(path: string, opts?: CallOptions) => this.get<T>(path, merge(opts)),
+      create: <T>(path: string, body: unknown, opts?: CallOptions) => this.create<T>(path, body, merge(opts)),
+      replace: <T>(path: string, body: unknown, opts?: CallOptions) =>
+        this.replace<T>(path, body, merge(opts)),
+      mergePatch: <T>(path: string, patch: unknown, opts?: CallOptions) =>
+        this.mergePatch<T>(path, patch, merge(opts)),
+      delete: <T>(path: string, opts?: CallOptions) => this.delete<T>(path, merge(opts)),
+    };
   }
 
   /**
