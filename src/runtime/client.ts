@@ -1,7 +1,8 @@
 /**
- * A small Kubernetes REST client: the configuration and credentials come from kubeconfig.ts (loaded
- * as kubectl loads them); requests go over one keep-alive agent, and failures become the typed
- * errors of errors.ts. Streams (watch, logs) are exposed as async line iterators.
+ * A small Kubernetes REST client: the configuration comes from kubeconfig.ts (loaded as kubectl
+ * loads it) and each request's credentials from credentials.ts; requests go over one keep-alive
+ * agent, and failures become the typed errors of errors.ts. Streams (watch, logs) are exposed as
+ * async line iterators.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
 import {
@@ -10,8 +11,9 @@ import {
   request as httpsRequest,
 } from "node:https";
 import { createInterface } from "node:readline";
+import { type AuthOptions, Credentials } from "./credentials.ts";
 import { errorFor, type Status, UnavailableError } from "./errors.ts";
-import { type AuthOptions, type ClientConfig, Credentials, loadClientConfig } from "./kubeconfig.ts";
+import { type ClientConfig, loadClientConfig } from "./kubeconfig.ts";
 
 /** RequestOptions for one API call. */
 export interface CallOptions {
