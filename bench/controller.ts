@@ -23,7 +23,7 @@ import { parseArgs } from "node:util";
 import type { HyperParameterSet, Point } from "../src/api/index.ts";
 import { JsonPatch, KubeClient, loadKubeConfig, paths } from "../src/runtime/client.ts";
 import { installCrds, repoRoot, startControlPlane } from "../test/support/controlplane.ts";
-import { startOperatorProcess } from "../test/support/operator.ts";
+import { metricSum, startOperatorProcess } from "../test/support/operator.ts";
 import { percentile, writeSection } from "./report.ts";
 
 const { values } = parseArgs({
@@ -259,22 +259,13 @@ function rssMb(pid: number): number {
   return Math.round(Number(m?.[1] ?? 0) / 1024);
 }
 
-/** metric sums the samples of one metric in the operator's /metrics text. */
-function metric(text: string, name: string): number {
-  let sum = 0;
-  for (const line of text.split("\n")) {
-    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(" ").at(-1));
-  }
-  return sum;
-}
-
 /** settle waits until the operator has reconciled nothing for 3 s (at most 60 s). */
 async function settle(): Promise<void> {
   const t0 = Date.now();
   let last = -1;
   let since = Date.now();
   while (Date.now() - t0 < 60_000) {
-    const n = metric(await op.metrics(), "controller_runtime_reconcile_total");
+    const n = metricSum(await op.metrics(), "controller_runtime_reconcile_total");
     if (n !== last) {
       last = n;
       since = Date.now();
@@ -309,7 +300,7 @@ async function memory(): Promise<{ requests: number; rssMb: number; rssIdleMb: n
     );
   }, 600_000);
   await settle();
-  const heapUsedMb = Math.round(metric(await op.metrics(), "nodejs_heap_size_used_bytes") / 2 ** 20);
+  const heapUsedMb = Math.round(metricSum(await op.metrics(), "nodejs_heap_size_used_bytes") / 2 ** 20);
   return { requests: REQUESTS, rssMb: rssMb(pid), rssIdleMb: idle, heapUsedMb };
 }
 

@@ -18,7 +18,7 @@ import {
   waitForPhase,
 } from "../support/hpo.ts";
 import { deleteNamespace, newNamespace } from "../support/kubectl.ts";
-import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
+import { metricSum, type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
 
 const space = {
   x: { type: "float", low: -5, high: 10 },
@@ -90,10 +90,7 @@ describe("two replicas with leader election", () => {
   const leaderOf = async (p: OperatorProcess) =>
     /leader_election_master_status\{[^}]*\} 1/.test(await p.metrics());
   const reconciles = async (p: OperatorProcess) =>
-    [...(await p.metrics()).matchAll(/^controller_runtime_reconcile_total\{[^}]*\} (\d+)/gm)].reduce(
-      (a, m) => a + Number(m[1]),
-      0,
-    );
+    metricSum(await p.metrics(), "controller_runtime_reconcile_total");
 
   it("only the leader reconciles; killing it hands over within 20 s", async () => {
     const args = [

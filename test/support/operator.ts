@@ -93,3 +93,12 @@ export async function startOperatorProcess(opts: StartOperatorOptions): Promise<
   }
   return proc;
 }
+
+/** metricSum adds up the samples of one metric, whatever their labels, in the text of /metrics. */
+export function metricSum(text: string, name: string): number {
+  let sum = 0;
+  for (const line of text.split("\n")) {
+    if (line.startsWith(`${name} `) || line.startsWith(`${name}{`)) sum += Number(line.split(" ").at(-1));
+  }
+  return sum;
+}
