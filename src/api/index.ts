@@ -10,6 +10,8 @@ import type {
 } from "./generated/types.ts";
 
 export * from "./generated/types.ts";
+export { type Point, type PointState, pointsOfSet, pointsOfSets } from "./points.ts";
+export * from "./shards.ts";
 
 /** Group is the API group of every kind of this project. */
 export const Group = "hpo.dev";
@@ -18,8 +20,8 @@ export const Version = "v1alpha1";
 
 /** Parameter is one hyperparameter of a request's searchSpace. */
 export type Parameter = HPORequestSpecSearchSpaceEntry;
-/** Point is one point of a HyperParameterSet's status. */
-export type Point = HyperParameterSetStatusPointsItem;
+/** StoredPoint is one point as a HyperParameterSet's status stores it (no state: see points.ts). */
+export type StoredPoint = HyperParameterSetStatusPointsItem;
 /** Condition is a status condition in the metav1.Condition shape. */
 export type Condition = HPORequestStatusConditionsItem;
 

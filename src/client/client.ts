@@ -8,15 +8,32 @@
  *   for (const p of await hpo.getHyperParameters("mnist", { status: "new", limit: 4 }))
  *     await hpo.updateHyperParameter("mnist", p.id, train(p.params));
  *
- * Points live in the HyperParameterSet of the request's name (docs/api.md); reports are JSON merge
- * patches of its spec.losses and spec.failed, so concurrent reporters never overwrite each other.
+ * Points live in the request's HyperParameterSets, point id i in the set <request>-<ceil(i /
+ * status.pointsPerSet)> (docs/api.md); reports are JSON merge patches of that set's spec.losses and
+ * spec.failed, so concurrent reporters never overwrite each other.
  */
-import type { HPORequest, HyperParameterSet, Point } from "../api/index.ts";
-import { HPORequestResource, HyperParameterSetResource } from "../api/index.ts";
+import {
+  type HPORequest,
+  HPORequestResource,
+  type HyperParameterSet,
+  HyperParameterSetResource,
+  LABEL_REQUEST,
+  type Point,
+  pointsOfSets,
+  setNameOf,
+  setsOfRequest,
+} from "../api/index.ts";
 import { KubeClient, loadKubeConfig, paths } from "../runtime/client.ts";
-import { GoneError, NotFoundError, UnavailableError } from "../runtime/errors.ts";
+import { GoneError, InvalidError, NotFoundError, UnavailableError } from "../runtime/errors.ts";
 import { type ClientConfig, ContextNotFoundError } from "../runtime/kubeconfig.ts";
-import { ApiNotInstalledError, HpoClientError, RequestDeletedError, RequestNotFoundError } from "./errors.ts";
+import {
+  ApiNotInstalledError,
+  HpoClientError,
+  OutcomeConflictError,
+  RequestDeletedError,
+  RequestNotFoundError,
+  UnknownPointError,
+} from "./errors.ts";
 import {
   checkLoss,
   checkReason,
@@ -51,6 +68,8 @@ export interface ReportResult {
   namespace: string;
   request: string;
   id: string;
+  /** The HyperParameterSet the report went to (the one that holds the point). */
+  set: string;
   /** false when the set already held exactly this outcome (nothing was written). */
   changed: boolean;
 }
@@ -89,43 +108,52 @@ export class HpoClient {
     }
   }
 
-  /** getHyperParameterSet reads the request's set, or undefined when it has none (yet). */
-  async getHyperParameterSet(request: RequestRef): Promise<HyperParameterSet | undefined> {
+  /**
+   * getHyperParameterSets lists the request's HyperParameterSets (label hpo.dev/request, page by
+   * page), in id order. A request the operator has not served yet has none.
+   */
+  async getHyperParameterSets(request: RequestRef): Promise<HyperParameterSet[]> {
     const { namespace, name } = this.ref(request);
+    const out: HyperParameterSet[] = [];
+    let cont: string | undefined;
     try {
-      return await this.kube.get<HyperParameterSet>(
-        paths.object(api, HyperParameterSetResource.plural, namespace, name),
-      );
+      do {
+        const page = await this.kube.get<{ items: HyperParameterSet[]; metadata: { continue?: string } }>(
+          paths.collection(api, HyperParameterSetResource.plural, namespace),
+          { query: { labelSelector: `${LABEL_REQUEST}=${name}`, limit: 500, continue: cont } },
+        );
+        out.push(...page.items);
+        cont = page.metadata.continue || undefined;
+      } while (cont);
     } catch (e) {
-      const err = explain(e, namespace, name);
-      if (err instanceof RequestNotFoundError) return undefined;
-      throw err;
+      throw explain(e, namespace, name);
     }
+    return out.sort((a, b) => a.spec.firstId - b.spec.firstId);
   }
 
-  /** setOrRequest reads the set; without one it makes sure the request exists (else RequestNotFoundError). */
-  private async setOf(request: RequestRef): Promise<HyperParameterSet | undefined> {
-    const set = await this.getHyperParameterSet(request);
-    if (!set) await this.getRequest(request);
-    return set;
+  /** pointsOf reads the request and the points of all its sets, each with its state and set. */
+  private async pointsOf(request: RequestRef): Promise<{ req: HPORequest; points: Point[] }> {
+    const req = await this.getRequest(request);
+    const sets = setsOfRequest(await this.getHyperParameterSets(request), req);
+    return { req, points: pointsOfSets(sets, req.spec.initialPoints) };
   }
 
   /**
    * getHyperParameters lists a request's points (iDDS get_hyperparameters): all of them, or those
-   * of one status (new, evaluated, failed), at most limit of them, lowest ids first. A request the
-   * operator has not served yet has none.
+   * of one status (new, evaluated, failed), at most limit of them, lowest ids first. Each point says
+   * which set holds it. A request the operator has not served yet has none.
    */
   async getHyperParameters(request: RequestRef, query: Query = {}): Promise<Point[]> {
     selectPoints([], query); // checks the query before any call
-    const set = await this.setOf(request);
-    return selectPoints(set?.status?.points ?? [], query);
+    return selectPoints((await this.pointsOf(request)).points, query);
   }
 
   /**
    * updateHyperParameter reports a point's loss (iDDS update_hyperparameter) with one merge patch of
-   * the set's spec.losses. It refuses a loss that is not a finite number, an id that is not one of
-   * the request's points, and a point that already has another loss or failed: the first outcome
-   * stands. Reporting the same loss again changes nothing.
+   * spec.losses on the set that holds the point (found by the rule of docs/api.md, without listing).
+   * It refuses a loss that is not a finite number, an id that is not one of the request's points,
+   * and a point that already has another loss or failed: the first outcome stands. Reporting the
+   * same loss again changes nothing.
    */
   async updateHyperParameter(request: RequestRef, id: string | number, loss: number): Promise<ReportResult> {
     return this.report(request, pointId(id), { loss: checkLoss(loss) });
@@ -136,18 +164,46 @@ export class HpoClient {
     return this.report(request, pointId(id), { reason: checkReason(reason) });
   }
 
+  /** setFor reads the request and the set that holds point id (undefined when that set does not exist). */
+  private async setFor(
+    request: RequestRef,
+    id: string,
+  ): Promise<{ req: HPORequest; setName: string; set: HyperParameterSet | undefined }> {
+    const { namespace, name } = this.ref(request);
+    const req = await this.getRequest(request);
+    const perSet = req.status?.pointsPerSet;
+    if (!perSet) {
+      throw new UnknownPointError(
+        `HPORequest "${name}" has no point ${id}: it has no points yet (the operator has not served it)`,
+        id,
+      );
+    }
+    const setName = setNameOf(name, Number(id), perSet);
+    try {
+      const set = await this.kube.get<HyperParameterSet>(
+        paths.object(api, HyperParameterSetResource.plural, namespace, setName),
+      );
+      return { req, setName, set };
+    } catch (e) {
+      if (e instanceof NotFoundError) return { req, setName, set: undefined };
+      throw explain(e, namespace, name);
+    }
+  }
+
   private async report(request: RequestRef, id: string, outcome: Outcome): Promise<ReportResult> {
     const { namespace, name } = this.ref(request);
-    const set = await this.setOf(request);
-    const result = { namespace, request: name, id };
-    if (planReport(set, name, id, outcome) === "done") return { ...result, changed: false };
+    const { req, setName, set } = await this.setFor(request, id);
+    const result = { namespace, request: name, id, set: setName };
+    if (planReport(set, req.spec.initialPoints, name, id, outcome) === "done") return { ...result, changed: false };
     const spec =
       "loss" in outcome ? { losses: { [id]: outcome.loss } } : { failed: { [id]: outcome.reason } };
     try {
-      await this.kube.mergePatch(paths.object(api, HyperParameterSetResource.plural, namespace, name), {
+      await this.kube.mergePatch(paths.object(api, HyperParameterSetResource.plural, namespace, setName), {
         spec,
       });
     } catch (e) {
+      // The API server enforces the same rules (a report that raced another one): say so plainly.
+      if (e instanceof InvalidError) throw new OutcomeConflictError(`point ${id} of "${name}": ${e.message}`, id);
       throw explain(e, namespace, name);
     }
     return { ...result, changed: true };
@@ -155,10 +211,9 @@ export class HpoClient {
 
   /** getStatus reads a request's phase, counts, best point and convergence curve. */
   async getStatus(request: RequestRef): Promise<RequestStatus> {
-    const req = await this.getRequest(request);
+    const { req, points } = await this.pointsOf(request);
     const summary = summarize(req);
-    const set = await this.getHyperParameterSet(request);
-    return { ...summary, convergence: convergence(set?.status?.points ?? [], summary.direction) };
+    return { ...summary, convergence: convergence(points, summary.direction) };
   }
 
   /**

@@ -2,7 +2,15 @@
  * The pure part of the client: which points a query selects, whether a report can be accepted, and
  * a request's status summarised for people and programs. No I/O here (see client.ts).
  */
-import type { Condition, HPORequest, HPORequestStatus, HyperParameterSet, Point } from "../api/index.ts";
+import {
+  type Condition,
+  type HPORequest,
+  type HPORequestSpec,
+  type HPORequestStatus,
+  type HyperParameterSet,
+  type Point,
+  pointsOfSet,
+} from "../api/index.ts";
 import { InvalidArgumentError, OutcomeConflictError, UnknownPointError } from "./errors.ts";
 
 /** PointStatus selects points by state, in iDDS's words: new (no outcome yet), evaluated, failed. */
@@ -56,13 +64,13 @@ export function checkLoss(loss: unknown): number {
   return loss;
 }
 
-/** checkReason returns a failure reason that can be reported: 1 to 1024 characters. */
+/** checkReason returns a failure reason that can be reported: 1 to 128 characters (spec.failed's limit). */
 export function checkReason(reason: unknown): string {
   if (typeof reason !== "string" || reason.trim() === "") {
     throw new InvalidArgumentError("a failure needs a reason, such as OOMKilled");
   }
-  if (reason.length > 1024) {
-    throw new InvalidArgumentError(`the reason is ${reason.length} characters long; at most 1024 are kept`);
+  if (reason.length > 128) {
+    throw new InvalidArgumentError(`the reason is ${reason.length} characters long; at most 128 fit`);
   }
   return reason;
 }
@@ -71,29 +79,31 @@ export function checkReason(reason: unknown): string {
 export type Outcome = { loss: number } | { reason: string };
 
 /**
- * planReport decides what to do with a report: "patch" when it is new, "done" when the set already
- * holds exactly this outcome (reporting twice is harmless). It throws UnknownPointError for an id that
- * is not a point of the set, and OutcomeConflictError when the point already has another outcome,
- * since the first recorded outcome stands and the operator would ignore this one.
+ * planReport decides what to do with a report on the set that should hold point id: "patch" when
+ * it is new, "done" when the set already holds exactly this outcome (reporting twice is harmless).
+ * It throws UnknownPointError for an id that is not a point of the set, and OutcomeConflictError
+ * when the point already has another outcome, since the first recorded outcome stands (the API
+ * server would refuse it too).
  */
 export function planReport(
   set: HyperParameterSet | undefined,
+  initial: HPORequestSpec["initialPoints"],
   request: string,
   id: string,
   outcome: Outcome,
 ): "patch" | "done" {
-  const points = set?.status?.points ?? [];
+  const points = set ? pointsOfSet(set, initial) : [];
   const point = points.find((p) => p.id === id);
   if (!point) {
-    const ids = points.map((p) => Number(p.id));
+    const where = set?.metadata?.name ?? "the set that would hold it";
     const range =
-      ids.length === 0 ? "it has no points yet" : `its ids are ${Math.min(...ids)}-${Math.max(...ids)}`;
+      points.length === 0
+        ? `${where} has no points`
+        : `${where} holds ids ${points[0]?.id}-${points[points.length - 1]?.id}`;
     throw new UnknownPointError(`HPORequest "${request}" has no point ${id}: ${range}`, id);
   }
-  const reportedLoss = set?.spec.losses?.[id];
-  const reportedFailure = set?.spec.failed?.[id];
-  const loss = point.state === "Evaluated" ? point.loss : reportedLoss;
-  const failure = point.state === "Failed" ? (point.reason ?? "") : reportedFailure;
+  const loss = point.loss;
+  const failure = point.reason;
   if ("loss" in outcome) {
     if (loss !== undefined) {
       if (loss === outcome.loss) return "done";

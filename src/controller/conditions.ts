@@ -4,15 +4,19 @@
  */
 import type { Condition } from "../api/index.ts";
 
-/** ConditionType names the conditions of an HPORequest. */
-export type ConditionType =
-  | "Ready"
-  | "Generating"
-  | "Complete"
-  | "Failed"
-  | "SpecValid"
-  | "Reconciling"
-  | "Stalled";
+/** conditionTypes are the conditions of an HPORequest the reconciler owns, in the order it lists them. */
+export const conditionTypes = [
+  "Ready",
+  "SpecValid",
+  "Generating",
+  "Complete",
+  "Failed",
+  "Reconciling",
+  "Stalled",
+] as const;
+
+/** ConditionType names the conditions of an HPORequest the reconciler owns. */
+export type ConditionType = (typeof conditionTypes)[number];
 
 /** Desired is a condition without its bookkeeping fields. */
 export interface Desired {
@@ -41,15 +45,7 @@ export function setConditions(
       lastTransitionTime: old && old.status === d.status ? old.lastTransitionTime : now,
     });
   }
-  const order: string[] = [
-    "Ready",
-    "SpecValid",
-    "Generating",
-    "Complete",
-    "Failed",
-    "Reconciling",
-    "Stalled",
-  ];
+  const order: readonly string[] = conditionTypes;
   const rank = (t: string) => (order.includes(t) ? order.indexOf(t) : order.length);
   return [...byType.values()].sort((a, b) => rank(a.type) - rank(b.type) || a.type.localeCompare(b.type));
 }

@@ -1,6 +1,8 @@
 /**
  * The Generator interface the reconciler asks for points, and the built-in generator that runs the
  * built-in methods on the worker pool. Container generators (Jobs) implement the same interface.
+ * Both are asynchronous: generate() starts the work and answers "running" until it has finished; the
+ * reconciler is told (onDone) and asks again, so no reconcile waits while a method computes.
  */
 import type { HPORequest, Point } from "../api/index.ts";
 import { canonicalisePoint } from "../generators/space.ts";
@@ -36,6 +38,8 @@ export interface Generator {
    */
   readonly recordsIntent: boolean;
   generate(req: GenerationRequest): Promise<GenerationOutcome>;
+  /** settle tells the generator that the outcome of generation number is stored (or recorded as failed). */
+  settle?(uid: string, number: number): void;
   /** forget drops whatever the generator keeps for a request (it was deleted). */
   forget?(uid: string): void;
 }
@@ -49,6 +53,18 @@ export function pointKey(params: Record<string, unknown>): string {
   );
 }
 
+const keys = new WeakMap<object, string>();
+
+/** storedKey is pointKey of a stored point's params, cached per params object (they never change). */
+function storedKey(params: Record<string, unknown>): string {
+  let k = keys.get(params);
+  if (k === undefined) {
+    k = pointKey(params);
+    keys.set(params, k);
+  }
+  return k;
+}
+
 /**
  * acceptBatch canonicalises proposed points against the space (when there is one), keeps at most
  * count of them, and drops any point already present or repeated, saying why in warnings.
@@ -60,7 +76,7 @@ export function acceptBatch(
   existing: readonly Point[],
   count: number,
 ): { ok: true; points: Params[]; warnings: string[] } | { ok: false; message: string } {
-  const seen = new Set(existing.map((p) => pointKey(p.params)));
+  const seen = new Set(existing.map((p) => storedKey(p.params)));
   const points: Params[] = [];
   const duplicates: Params[] = [];
   for (const [i, raw] of proposed.entries()) {
@@ -94,19 +110,52 @@ export function acceptBatch(
   return { ok: true, points, warnings };
 }
 
-/** BuiltinGenerator runs a built-in method on the worker pool, with a timeout. */
+/** Run is one built-in generation in flight (or finished and not yet stored). */
+interface Run {
+  number: number;
+  attempt: number;
+  firstId: number;
+  outcome?: GenerationOutcome;
+}
+
+/**
+ * BuiltinGenerator runs a built-in method on the worker pool, with a timeout, in the background:
+ * generate() starts the method and answers "running"; when the method is done, onDone(request) asks
+ * for another reconcile, whose generate() call for the same generation returns the outcome. The
+ * outcome is kept until settle() (the batch is stored) or forget() (the request is gone).
+ */
 export class BuiltinGenerator implements Generator {
   readonly recordsIntent = false;
   private readonly states = new Map<string, unknown>();
+  private readonly runs = new Map<string, Run>();
   private readonly pool: WorkerPool;
   private readonly timeoutMs: number;
+  private readonly onDone: (request: HPORequest) => void;
 
-  constructor(pool: WorkerPool, timeoutMs: number) {
+  constructor(pool: WorkerPool, timeoutMs: number, onDone: (request: HPORequest) => void = () => {}) {
     this.pool = pool;
     this.timeoutMs = timeoutMs;
+    this.onDone = onDone;
   }
 
   async generate(req: GenerationRequest): Promise<GenerationOutcome> {
+    const uid = req.request.metadata?.uid ?? "";
+    const run = this.runs.get(uid);
+    if (run && run.number === req.number && run.attempt === req.attempt && run.firstId === req.firstId) {
+      return run.outcome ? clipOutcome(run.outcome, req.count) : { kind: "running", requeueAfterMs: this.timeoutMs };
+    }
+    // A new generation (or the same one asked differently): start it; a stale run's result is dropped.
+    const fresh: Run = { number: req.number, attempt: req.attempt, firstId: req.firstId };
+    this.runs.set(uid, fresh);
+    void this.compute(req).then((outcome) => {
+      if (this.runs.get(uid) !== fresh) return;
+      fresh.outcome = outcome;
+      this.onDone(req.request);
+    });
+    return { kind: "running", requeueAfterMs: this.timeoutMs };
+  }
+
+  private async compute(req: GenerationRequest): Promise<GenerationOutcome> {
     const { request, space } = req;
     if (!space) return { kind: "failed", message: "the built-in methods need a search space" };
     const uid = request.metadata?.uid ?? "";
@@ -135,7 +184,18 @@ export class BuiltinGenerator implements Generator {
     }
   }
 
+  /** settle drops the outcome of generation number of a request: its batch is stored. */
+  settle(uid: string, number: number): void {
+    if (this.runs.get(uid)?.number === number) this.runs.delete(uid);
+  }
+
   forget(uid: string): void {
     this.states.delete(uid);
+    this.runs.delete(uid);
   }
+}
+
+/** clipOutcome keeps at most count points of an outcome (the plan may ask fewer since it started). */
+function clipOutcome(o: GenerationOutcome, count: number): GenerationOutcome {
+  return o.kind === "points" && o.points.length > count ? { ...o, points: o.points.slice(0, count) } : o;
 }

@@ -3,9 +3,14 @@
  * starts and how many points it asks for, when the request has ended and how, and the status
  * (phase, counts, best point, conditions, message) that follows. The reconciler carries them out.
  */
-import type { HPORequest, HPORequestStatus, HPORequestStatusLastGeneration, Point } from "../api/index.ts";
-import { type Desired, setConditions } from "./conditions.ts";
-import { bestPoint, type Counts, countPoints, nextId } from "./points.ts";
+import type {
+  Condition,
+  HPORequest,
+  HPORequestStatus,
+  HPORequestStatusLastGeneration,
+} from "../api/index.ts";
+import { conditionTypes, type Desired, setConditions } from "./conditions.ts";
+import type { Counts, Latest, Summary } from "./points.ts";
 
 /** Phase is an HPORequest's phase. */
 export type Phase = NonNullable<HPORequestStatus["phase"]>;
@@ -32,8 +37,7 @@ export type IdleReason =
   | "MaxPointsReached"
   | "Exhausted"
   | "GenerationFailed"
-  | "WaitingForLosses"
-  | "SizeLimit";
+  | "WaitingForLosses";
 
 /** retriesOf is the retry budget of a request. */
 export function retriesOf(req: HPORequest, policy: Policy): number {
@@ -63,35 +67,13 @@ export function idleReason(
   req: HPORequest,
   counts: Counts,
   policy: Policy,
-  sizeLimited: boolean,
 ): IdleReason | undefined {
   if (generationFailed(req, policy)) return "GenerationFailed";
   if (req.status?.exhausted) return "Exhausted";
   if (req.spec.maxPoints !== undefined && counts.total >= req.spec.maxPoints) return "MaxPointsReached";
-  if (sizeLimited) return "SizeLimit";
   if (req.spec.suspend) return "Suspended";
   if (counts.unevaluated > (req.spec.minUnevaluatedPoints ?? 0)) return "WaitingForLosses";
   return undefined;
-}
-
-/** latestGeneration is the highest generation number among the points, with its size and first id. */
-export function latestGeneration(points: readonly Point[]): {
-  number: number;
-  added: number;
-  firstId: number;
-} {
-  let number = 0;
-  let added = 0;
-  let firstId = 0;
-  for (const p of points) {
-    const g = p.generation ?? 0;
-    if (g > number) [number, added, firstId] = [g, 0, Number(p.id)];
-    if (g === number && g > 0) {
-      added++;
-      firstId = Math.min(firstId, Number(p.id));
-    }
-  }
-  return { number, added, firstId };
 }
 
 /**
@@ -103,19 +85,21 @@ export function issuedUpTo(lg: HPORequestStatusLastGeneration | undefined): numb
   return lg.firstId + (lg.state === "Succeeded" ? (lg.added ?? 0) : 0);
 }
 
-/** planGeneration decides what to do about generation, given the request and its current points. */
+/**
+ * planGeneration decides what to do about generation, given the request and a summary of its stored
+ * points (summary.latest: the highest generation stored, with its size and first id).
+ */
 export function planGeneration(
   req: HPORequest,
-  points: readonly Point[],
+  summary: Summary,
   now: Date,
   policy: Policy,
-  sizeLimited = false,
 ): GenerationPlan {
   const lg = req.status?.lastGeneration;
-  const stored = latestGeneration(points);
-  const next = Math.max(nextId(points), issuedUpTo(lg));
+  const stored: Latest = summary.latest;
+  const next = Math.max(summary.maxId + 1, issuedUpTo(lg));
   if (stored.number > (lg?.number ?? 0) || (lg?.state === "Running" && stored.number === lg.number)) {
-    // The set holds a batch the request's status does not record as done (the operator stopped
+    // The sets hold a batch the request's status does not record as done (the operator stopped
     // between storing the batch and writing the request's status): record it, never repeat it.
     return { kind: "complete", ...stored };
   }
@@ -124,13 +108,13 @@ export function planGeneration(
     return {
       kind: "resume",
       number: lg.number,
-      count: lg.requested ?? batchSize(req, points.length),
+      count: lg.requested ?? batchSize(req, summary.counts.total),
       firstId: lg.firstId ?? next,
       attempt: lg.attempts ?? 1,
     };
   }
-  const counts = countPoints(points);
-  const idle = idleReason(req, counts, policy, sizeLimited);
+  const counts = summary.counts;
+  const idle = idleReason(req, counts, policy);
   if (idle) return { kind: "none", reason: idle };
   const count = batchSize(req, counts.total);
   if (lg?.state === "Failed" && lg.number !== undefined) {
@@ -151,11 +135,13 @@ export function planGeneration(
 /** StatusInput is what the status is computed from. */
 export interface StatusInput {
   req: HPORequest;
-  points: readonly Point[];
+  summary: Summary;
   lastGeneration: HPORequestStatusLastGeneration | undefined;
   exhausted: boolean;
-  sizeLimited: boolean;
-  setName: string;
+  pointsPerSet: number;
+  /** sets is how many sets the request has had (the highest set number). */
+  sets: number;
+  deletedSets: number[];
   seed: number;
   now: Date;
   policy: Policy;
@@ -171,10 +157,10 @@ export function phaseOf(input: StatusInput, counts: Counts): Phase {
   };
   const failed = generationFailed(probe, input.policy);
   const capped = req.spec.maxPoints !== undefined && counts.total >= req.spec.maxPoints;
-  const ended = failed || input.exhausted || capped || input.sizeLimited;
+  const ended = failed || input.exhausted || capped;
   if (ended && counts.unevaluated === 0) {
     if (failed && counts.evaluated === 0) return "Failed";
-    return counts.failed > 0 || failed || input.sizeLimited ? "SubFinished" : "Finished";
+    return counts.failed > 0 || failed ? "SubFinished" : "Finished";
   }
   if (req.spec.suspend) return "Suspended";
   return counts.total === 0 ? "Pending" : "Waiting";
@@ -182,7 +168,7 @@ export function phaseOf(input: StatusInput, counts: Counts): Phase {
 
 function describeState(input: StatusInput, phase: Phase, counts: Counts): string {
   const { req, lastGeneration: lg } = input;
-  const best = bestPoint(input.points, req.spec.objective?.direction ?? "minimize");
+  const best = input.summary.best;
   const bestText = best ? `; best loss ${best.loss} (point ${best.id})` : "";
   const tally = `${counts.total} points, ${counts.evaluated} evaluated, ${counts.failed} failed, ${counts.unevaluated} waiting for a loss`;
   switch (phase) {
@@ -217,9 +203,6 @@ export function endReason(input: StatusInput, counts: Counts): string {
   if (input.exhausted) return "the generator has no more points to propose";
   if (req.spec.maxPoints !== undefined && counts.total >= req.spec.maxPoints)
     return `maxPoints (${req.spec.maxPoints}) reached`;
-  if (input.sizeLimited) {
-    return "the HyperParameterSet is at its size limit (the API server's object size limit); lower maxPoints or pointsPerGeneration";
-  }
   return "";
 }
 
@@ -269,31 +252,65 @@ export function kstatusConditions(
 
 /** buildStatus computes the whole status of a valid request. */
 export function buildStatus(input: StatusInput): HPORequestStatus {
-  const { req, points, now } = input;
-  const counts = countPoints(points);
+  const { req, summary, now } = input;
+  const counts = summary.counts;
   const phase = phaseOf(input, counts);
   const message = describeState(input, phase, counts);
-  const best = bestPoint(points, req.spec.objective?.direction ?? "minimize");
+  const best = summary.best;
   const generation = req.metadata?.generation ?? 0;
   const status: HPORequestStatus = {
     phase,
     observedGeneration: generation,
     message,
     conditions: setConditions(
-      req.status?.conditions,
+      ownConditions(req.status?.conditions),
       conditionsFor(input, phase, message),
       generation,
       now.toISOString(),
     ),
     points: counts,
     generations: input.lastGeneration?.number ?? 0,
-    hyperParameterSets: [input.setName],
+    pointsPerSet: input.pointsPerSet,
+    sets: input.sets,
     seed: input.seed,
   };
   if (best) status.best = best;
   if (input.lastGeneration) status.lastGeneration = input.lastGeneration;
   if (input.exhausted) status.exhausted = true;
+  if (input.deletedSets.length > 0) status.deletedSets = input.deletedSets;
   return status;
+}
+
+/** reconcilerFields are the status fields the reconciler writes (its server-side apply field set). */
+export const reconcilerFields = [
+  "phase",
+  "observedGeneration",
+  "message",
+  "conditions",
+  "points",
+  "best",
+  "generations",
+  "exhausted",
+  "seed",
+  "lastGeneration",
+  "pointsPerSet",
+  "sets",
+  "deletedSets",
+] as const;
+
+/** ownConditions keeps the conditions the reconciler owns (the announcer owns Announced). */
+export function ownConditions(conditions: readonly Condition[] | undefined): Condition[] {
+  return (conditions ?? []).filter((c) => (conditionTypes as readonly string[]).includes(c.type));
+}
+
+/** ownFields keeps the status fields the reconciler owns. */
+export function ownFields(status: HPORequestStatus | undefined): HPORequestStatus {
+  const out: Record<string, unknown> = {};
+  for (const k of reconcilerFields) {
+    const v = status?.[k];
+    if (v !== undefined) out[k] = v;
+  }
+  return out as HPORequestStatus;
 }
 
 /** invalidStatus is the status of a request whose spec cannot be served: nothing is created. */
@@ -301,12 +318,12 @@ export function invalidStatus(req: HPORequest, problem: string, now: Date): HPOR
   const generation = req.metadata?.generation ?? 0;
   const message = `invalid spec: ${problem}`;
   return {
-    ...req.status,
+    ...ownFields(req.status),
     phase: "Failed",
     observedGeneration: generation,
     message,
     conditions: setConditions(
-      req.status?.conditions,
+      ownConditions(req.status?.conditions),
       [
         { type: "Ready", status: "False", reason: "InvalidSpec", message },
         { type: "SpecValid", status: "False", reason: "InvalidSpec", message },

@@ -1,12 +1,14 @@
 /**
- * Pure operations on a request's points: seeding initial points, merging the losses and failures
- * users report in spec.losses / spec.failed into status.points, counting, finding the best point,
- * and appending a generation's batch. Nothing here talks to the API server.
+ * Pure operations on a request's points: seeding initial points, the per-set summaries the
+ * reconcile core aggregates (counts, best point, highest id, latest generation), appending a
+ * generation's batch, and the history a method reads. A point's state comes from the reports on
+ * its set (src/api/points.ts); nothing here talks to the API server.
  */
-import type { HPORequestSpec, HyperParameterSetSpec, Point } from "../api/index.ts";
+import type { HPORequestSpec, HyperParameterSet, StoredPoint } from "../api/index.ts";
+import { type Point, pointsOfSet } from "../api/points.ts";
 import type { History, Params } from "../generators/types.ts";
 
-/** Counts are the point counts shown on the request and the set. */
+/** Counts are the point counts shown on the request. */
 export interface Counts {
   total: number;
   evaluated: number;
@@ -21,76 +23,31 @@ export interface Best {
   loss: number;
 }
 
-/** MergeResult is the outcome of merging reports into the points. */
-export interface MergeResult {
-  points: Point[];
-  /** messages are new problems, each naming a point id (a Warning event each). */
-  messages: string[];
-  /** evaluated counts the points that got a loss in this merge (for metrics). */
-  evaluated: number;
-  /** failed counts the points that were marked failed in this merge. */
-  failed: number;
-  changed: boolean;
+/** Direction says whether lower or higher losses are better. */
+export type Direction = "minimize" | "maximize";
+
+/** Latest is the highest generation number among some points, with its size and first id. */
+export interface Latest {
+  number: number;
+  added: number;
+  firstId: number;
+}
+
+/** Summary is what the reconcile core needs of a set (or of all the sets of a request). */
+export interface Summary {
+  counts: Counts;
+  best: Best | undefined;
+  /** maxId is the highest stored id (0 when none). */
+  maxId: number;
+  latest: Latest;
 }
 
 /**
- * initialPoints turns spec.initialPoints into points "1".."k" of generation 0. They carry no
- * timestamps (they are as old as the set), which keeps a warm start of 10,000 points small.
+ * initialPoints turns spec.initialPoints into stored points "1".."k" of generation 0. Their losses
+ * stay in the request's spec (one source of truth): src/api/points.ts reads them from there.
  */
-export function initialPoints(spec: HPORequestSpec): Point[] {
-  return (spec.initialPoints ?? []).map((p, i) => {
-    const point: Point = { id: String(i + 1), params: p.params, generation: 0, state: "New" };
-    if (p.loss !== undefined) Object.assign(point, { state: "Evaluated", loss: p.loss });
-    return point;
-  });
-}
-
-/** mergeReports applies spec.losses and spec.failed to the points; the first recorded outcome stands. */
-export function mergeReports(
-  points: readonly Point[],
-  spec: HyperParameterSetSpec,
-  now: string,
-): MergeResult {
-  const byId = new Map(points.map((p, i) => [p.id, i]));
-  const out = points.slice();
-  const messages: string[] = [];
-  let evaluated = 0;
-  let failed = 0;
-  const lastId = points.length ? points[points.length - 1]?.id : undefined;
-  const unknown = (id: string, what: string) =>
-    `${what} for point ${id} ignored: there is no point ${id}${lastId ? ` (ids run from 1 to ${lastId})` : " yet"}`;
-
-  for (const [id, loss] of Object.entries(spec.losses ?? {})) {
-    const i = byId.get(id);
-    const p = i === undefined ? undefined : out[i];
-    if (i === undefined || !p) {
-      messages.push(unknown(id, `loss ${loss}`));
-    } else if (p.state === "New") {
-      out[i] = { ...p, state: "Evaluated", loss, evaluatedAt: now };
-      evaluated++;
-    } else if (p.state === "Failed") {
-      messages.push(
-        `loss ${loss} for point ${id} ignored: the point is marked failed (${p.reason ?? "no reason"})`,
-      );
-    } else if (p.loss !== loss) {
-      messages.push(
-        `a second, different loss ${loss} for point ${id} ignored: the first recorded loss ${p.loss} stands`,
-      );
-    }
-  }
-  for (const [id, reason] of Object.entries(spec.failed ?? {})) {
-    const i = byId.get(id);
-    const p = i === undefined ? undefined : out[i];
-    if (i === undefined || !p) {
-      messages.push(unknown(id, `failure "${reason}"`));
-    } else if (p.state === "New") {
-      out[i] = { ...p, state: "Failed", reason, evaluatedAt: now };
-      failed++;
-    } else if (p.state === "Evaluated") {
-      messages.push(`failure "${reason}" for point ${id} ignored: the point already has the loss ${p.loss}`);
-    }
-  }
-  return { points: out, messages, evaluated, failed, changed: evaluated + failed > 0 };
+export function initialPoints(spec: HPORequestSpec): StoredPoint[] {
+  return (spec.initialPoints ?? []).map((p, i) => ({ id: String(i + 1), params: p.params, generation: 0 }));
 }
 
 /** countPoints counts points by state. */
@@ -104,40 +61,95 @@ export function countPoints(points: readonly Point[]): Counts {
   return c;
 }
 
+/** better tells whether point a beats b (lower loss, or higher for maximize; ties go to the lower id). */
+function better(a: Best, b: Best | undefined, direction: Direction): boolean {
+  if (!b) return true;
+  if (a.loss !== b.loss) return direction === "minimize" ? a.loss < b.loss : a.loss > b.loss;
+  return Number(a.id) < Number(b.id);
+}
+
 /** bestPoint returns the evaluated point with the lowest loss (highest for maximize); ties go to the lower id. */
-export function bestPoint(points: readonly Point[], direction: "minimize" | "maximize"): Best | undefined {
-  let best: Point | undefined;
+export function bestPoint(points: readonly Point[], direction: Direction): Best | undefined {
+  let best: Best | undefined;
   for (const p of points) {
     if (p.state !== "Evaluated" || p.loss === undefined) continue;
-    if (!best || best.loss === undefined) best = p;
-    else if (direction === "minimize" ? p.loss < best.loss : p.loss > best.loss) best = p;
+    const candidate = { id: p.id, params: p.params, loss: p.loss };
+    if (better(candidate, best, direction)) best = candidate;
   }
-  return best && best.loss !== undefined ? { id: best.id, params: best.params, loss: best.loss } : undefined;
+  return best;
 }
 
-/** nextId is the id the next generated point gets: one past the highest id; ids are never reused. */
-export function nextId(points: readonly Point[]): number {
-  let max = 0;
-  for (const p of points) max = Math.max(max, Number(p.id));
-  return max + 1;
+/** latestOf is the highest generation number among the points, with its size and first id. */
+export function latestOf(points: readonly { id: string; generation?: number }[]): Latest {
+  let number = 0;
+  let added = 0;
+  let firstId = 0;
+  for (const p of points) {
+    const g = p.generation ?? 0;
+    if (g > number) [number, added, firstId] = [g, 0, Number(p.id)];
+    if (g === number && g > 0) {
+      added++;
+      firstId = Math.min(firstId, Number(p.id));
+    }
+  }
+  return { number, added, firstId };
 }
 
-/** appendBatch adds a generation's points with ids firstId, firstId+1, ... */
-export function appendBatch(
-  points: readonly Point[],
-  batch: readonly Params[],
-  generation: number,
-  firstId: number,
-  now: string,
-): Point[] {
-  const added = batch.map((params, i) => ({
-    id: String(firstId + i),
-    params,
-    generation,
-    state: "New" as const,
-    createdAt: now,
-  }));
-  return [...points, ...added];
+/** summarize computes the summary of some points. */
+export function summarize(points: readonly Point[], direction: Direction): Summary {
+  let maxId = 0;
+  for (const p of points) maxId = Math.max(maxId, Number(p.id));
+  return {
+    counts: countPoints(points),
+    best: bestPoint(points, direction),
+    maxId,
+    latest: latestOf(points),
+  };
+}
+
+type Initial = HPORequestSpec["initialPoints"];
+const summaries = new WeakMap<HyperParameterSet, { initial: Initial; direction: Direction; s: Summary }>();
+
+/** summaryOfSet is a set's summary, cached per set object (objects in the caches are replaced, not changed). */
+export function summaryOfSet(set: HyperParameterSet, initial: Initial, direction: Direction): Summary {
+  const hit = summaries.get(set);
+  if (hit && hit.initial === initial && hit.direction === direction) return hit.s;
+  const s = summarize(pointsOfSet(set, initial), direction);
+  summaries.set(set, { initial, direction, s });
+  return s;
+}
+
+/** combine adds up the summaries of the sets of one request. */
+export function combine(parts: readonly Summary[], direction: Direction): Summary {
+  const out: Summary = {
+    counts: { total: 0, evaluated: 0, unevaluated: 0, failed: 0 },
+    best: undefined,
+    maxId: 0,
+    latest: { number: 0, added: 0, firstId: 0 },
+  };
+  for (const s of parts) {
+    out.counts.total += s.counts.total;
+    out.counts.evaluated += s.counts.evaluated;
+    out.counts.unevaluated += s.counts.unevaluated;
+    out.counts.failed += s.counts.failed;
+    if (s.best && better(s.best, out.best, direction)) out.best = s.best;
+    out.maxId = Math.max(out.maxId, s.maxId);
+    const l = s.latest;
+    if (l.number > out.latest.number) out.latest = { ...l };
+    else if (l.number === out.latest.number && l.number > 0) {
+      out.latest = {
+        number: l.number,
+        added: out.latest.added + l.added,
+        firstId: Math.min(out.latest.firstId, l.firstId),
+      };
+    }
+  }
+  return out;
+}
+
+/** storedBatch is a generation's points as the sets store them, with ids firstId, firstId+1, ... */
+export function storedBatch(batch: readonly Params[], generation: number, firstId: number): StoredPoint[] {
+  return batch.map((params, i) => ({ id: String(firstId + i), params, generation }));
 }
 
 /** historyOf turns points into the history a method reads. */
@@ -150,9 +162,4 @@ export function historyOf(points: readonly Point[]): History {
     else h.pending.push(params);
   }
   return h;
-}
-
-/** hasGeneration tells whether any point belongs to generation n. */
-export function hasGeneration(points: readonly Point[], n: number): boolean {
-  return points.some((p) => p.generation === n);
 }

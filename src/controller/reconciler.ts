@@ -1,38 +1,34 @@
 /**
- * The HPORequest reconciler: gather (the request and its set, from the caches), decide (the pure
- * rules of spec.ts, points.ts and lifecycle.ts), act (create the set, write statuses, run a
- * generation, emit events). Level-based: every call re-reads the state, so a missed, repeated or
- * late event changes nothing. A generation is written to the request's status (state Running)
- * before its points are stored, so an operator killed at any moment resumes it exactly once.
+ * The HPORequest reconciler: the thin layer around the pure core (core.ts). It gathers what one
+ * reconcile looks at (the request and its HyperParameterSets from the caches, the outcome of a
+ * finished generation), asks decide() what to do, and carries the actions out: create sets, append
+ * points to them (conditional on what they held), apply the request's status (server-side apply,
+ * field manager hpo-reconciler), start generations, tell events. Level-based: every call re-reads
+ * the state, so a missed, repeated or late event changes nothing.
  */
 import {
   controllerRef,
   type HPORequest,
   HPORequestResource,
   type HPORequestStatus,
-  type HPORequestStatusLastGeneration,
   type HyperParameterSet,
   HyperParameterSetResource,
-  type HyperParameterSetStatus,
   LABEL_REQUEST,
-  type Point,
+  pointsOfSets,
+  setsOfRequest,
+  type StoredPoint,
 } from "../api/index.ts";
-import type { Params, SearchSpace } from "../generators/types.ts";
-import { type Calls, JsonPatch, type KubeClient, paths } from "../runtime/client.ts";
+import { applyStatus } from "../runtime/apply.ts";
+import { type Calls, JsonPatch, type KubeClient, MergePatch, paths } from "../runtime/client.ts";
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from "../runtime/errors.ts";
 import type { Informer } from "../runtime/informer.ts";
+import { type Action, type CoreSettings, type Decision, decide, type Finished, type Observed } from "./core.ts";
 import type { Recorder } from "./events.ts";
-import type { GenerationOutcome, Generator } from "./generator.ts";
-import {
-  buildStatus,
-  type GenerationPlan,
-  invalidStatus,
-  issuedUpTo,
-  type Policy,
-  planGeneration,
-} from "./lifecycle.ts";
-import { appendBatch, countPoints, hasGeneration, initialPoints, mergeReports } from "./points.ts";
+import type { Generator } from "./generator.ts";
 import { seedOf, validateSpec } from "./spec.ts";
+
+/** FIELD_MANAGER is the reconciler's server-side apply field manager. */
+export const FIELD_MANAGER = "hpo-reconciler";
 
 /** ReconcilerMetrics is what the reconciler reports. */
 export interface ReconcilerMetrics {
@@ -58,9 +54,7 @@ export interface ReconcilerDeps {
   generatorFor: (req: HPORequest) => Generator;
   recorder: Recorder;
   metrics: ReconcilerMetrics;
-  policy: Policy;
-  /** maxSetBytes is the largest HyperParameterSet the operator writes (below the API server's limit). */
-  maxSetBytes: number;
+  settings: CoreSettings;
   now?: () => Date;
 }
 
@@ -72,30 +66,28 @@ export interface ReconcileResult {
 
 const { apiVersion: API, plural: REQUESTS } = HPORequestResource;
 const SETS = HyperParameterSetResource.plural;
-const MAX_MESSAGES = 50;
-const WRITE_ATTEMPTS = 8;
 
-/** Work is the state one reconcile carries from gathering to writing. */
-interface Work {
+/** Step is one reconcile's context. */
+interface Step {
+  key: string;
   req: HPORequest;
-  set: HyperParameterSet;
-  space: SearchSpace | undefined;
-  points: Point[];
-  messages: string[];
-  /** noted are the messages this reconcile already emitted an event for. */
-  noted: Set<string>;
-  lastGeneration: HPORequestStatusLastGeneration | undefined;
-  exhausted: boolean;
-  batch?: { number: number; firstId: number; params: Params[] };
+  gen: Generator;
   log: ReconcileLog;
-  /** api makes this reconcile's calls; they stop with its signal. */
   api: Calls;
+  result: ReconcileResult;
+  started?: number;
 }
 
 /** Reconciler reconciles HPORequests. */
 export class Reconciler {
   private readonly d: ReconcilerDeps;
   private readonly now: () => Date;
+  /** lastWrite is when each request's status was last written (status writes of counts are spaced). */
+  private readonly lastWrite = new Map<string, number>();
+  /** evaluated is the evaluated count last seen per request (for the losses metric). */
+  private readonly evaluated = new Map<string, number>();
+  /** started is when each request's generation in flight started (for the duration metric). */
+  private readonly started = new Map<string, number>();
 
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
@@ -112,426 +104,224 @@ export class Reconciler {
     const req = this.d.requests.get(ns, name);
     if (!req || req.metadata?.deletionTimestamp) {
       this.d.metrics.phase(key, undefined);
+      for (const m of [this.lastWrite, this.evaluated, this.started]) m.delete(key);
       return {};
     }
+    const step: Step = { key, req, gen: this.d.generatorFor(req), log, api, result: {} };
     try {
-      return await this.reconcileRequest(req, log, api);
+      await this.run(step);
+      return step.result;
     } catch (e) {
       if (e instanceof ConflictError) {
-        // A cache behind our own writes, or a concurrent spec change: refresh and look again at once.
+        // A cache behind the API server (a set changed under an append): refresh and look again.
         log.debug("conflict; refreshing from the API server", { error: e.message });
-        await this.refresh(ns, name, api);
+        await this.refresh(step);
         return { requeue: true };
       }
       throw e;
     }
   }
 
-  private async refresh(ns: string, name: string, api: Calls): Promise<void> {
-    await Promise.all([
-      api
-        .get<HPORequest>(paths.object(API, REQUESTS, ns, name))
-        .then((o) => this.d.requests.upsert(o))
-        .catch(() => undefined),
-      api
-        .get<HyperParameterSet>(paths.object(API, SETS, ns, name))
-        .then((o) => this.d.sets.upsert(o))
-        .catch(() => undefined),
-    ]);
-  }
-
-  private async reconcileRequest(req: HPORequest, log: ReconcileLog, api: Calls): Promise<ReconcileResult> {
-    const key = `${req.metadata?.namespace}/${req.metadata?.name}`;
-    const check = validateSpec(req);
-    if (!check.ok) {
-      const status = invalidStatus(req, check.message, this.now());
-      if (req.status?.message !== status.message) {
-        this.d.recorder.record(req, "Warning", "InvalidSpec", status.message ?? "");
-        await this.writeRequestStatus(req, status, api);
-      }
-      this.d.metrics.phase(key, "Failed");
-      return {};
+  /** run decides and acts; when a generation finishes at once, it decides again with its outcome. */
+  private async run(step: Step): Promise<void> {
+    let outcome: Observed["outcome"];
+    for (let pass = 1; pass <= 2; pass++) {
+      const decision = decide(this.observe(step, outcome), this.d.settings);
+      const asked = await this.act(step, decision, pass === 1);
+      this.tell(step, decision);
+      if (!asked) return;
+      outcome = asked;
+      step.req = this.d.requests.get(step.req.metadata?.namespace ?? "", step.req.metadata?.name ?? "") ?? step.req;
     }
-    const set = await this.ensureSet(req, log, api);
-    const w = this.gather(req, set, check.space, check.initial, log, api);
-    const plan = planGeneration(w.req, w.points, this.now(), this.d.policy, this.sizeLimited(w));
-    const result = await this.carryOut(w, plan);
-    await this.writeSet(w);
-    const status = await this.writeFinalStatus(w);
-    this.d.metrics.phase(key, status.phase);
-    // A report that lands while this runs is not lost: its watch event queues the key again (the
-    // informer tells it even when this reconcile's own write already put that spec in the cache).
-    return result;
   }
 
-  /** gather merges the reports of the set into its points (seeding initial points the first time). */
-  private gather(
-    req: HPORequest,
-    set: HyperParameterSet,
-    space: SearchSpace | undefined,
-    initial: Point["params"][],
-    log: ReconcileLog,
-    api: Calls,
-  ): Work {
-    const nowIso = this.now().toISOString();
-    const base =
-      set.status?.points ??
-      initialPoints({
-        ...req.spec,
-        initialPoints: (req.spec.initialPoints ?? []).map((p, i) => ({
-          ...p,
-          params: initial[i] ?? p.params,
-        })),
-      });
-    const merged = mergeReports(base, set.spec, nowIso);
-    if (merged.evaluated > 0) this.d.metrics.lossesRecorded(merged.evaluated);
-    const noted = new Set<string>();
-    const messages = this.noteMessages(req, set, merged.messages, noted);
-    return {
-      req,
-      set,
-      space,
-      points: merged.points,
-      messages,
-      noted,
-      lastGeneration: req.status?.lastGeneration,
-      exhausted: req.status?.exhausted ?? false,
-      log,
-      api,
+  /** observe gathers what decide() looks at, from the caches. */
+  private observe(step: Step, outcome: Observed["outcome"]): Observed {
+    const last = this.lastWrite.get(step.key);
+    const obs: Observed = {
+      request: step.req,
+      sets: this.setsOf(step.req),
+      recordsIntent: step.gen.recordsIntent,
+      now: this.now(),
     };
+    if (outcome) obs.outcome = outcome;
+    if (last !== undefined) obs.sinceStatusWriteMs = this.now().getTime() - last;
+    return obs;
   }
 
-  /** sizeLimited tells whether one more full batch would push the set past its size limit. */
-  private sizeLimited(w: Work): boolean {
-    const bytes = JSON.stringify(w.points).length;
-    const per = w.points.length > 0 ? bytes / w.points.length : 256;
-    const batch = w.req.spec.pointsPerGeneration ?? 10;
-    return bytes + per * 1.5 * batch > this.d.maxSetBytes;
+  /** setsOf is a request's HyperParameterSets in the cache. */
+  private setsOf(req: HPORequest): HyperParameterSet[] {
+    return setsOfRequest(this.d.sets.list(req.metadata?.namespace), req);
   }
 
   /**
-   * carryOut runs the generation plan. A generator with side effects outside the set (a Job) has
-   * its intent written to the request's status first; a built-in method's batch is stored with its
-   * generation number in one conditional write of the set, which is the record itself.
+   * act carries out a decision's actions in order. It returns the outcome of a generation that
+   * finished when asked (the caller decides again with it), else undefined.
    */
-  private async carryOut(w: Work, plan: GenerationPlan): Promise<ReconcileResult> {
-    switch (plan.kind) {
-      case "none":
-        return {};
-      case "wait":
-        return { requeueAfterMs: plan.afterMs };
-      case "complete": {
-        const lg =
-          w.lastGeneration?.number === plan.number
-            ? w.lastGeneration
-            : { requested: plan.added, attempts: 1 };
-        w.lastGeneration = {
-          ...lg,
-          number: plan.number,
-          firstId: plan.firstId,
-          state: "Succeeded",
-          added: plan.added,
-          completedAt: this.nowIso(),
-          message: `added ${plan.added} points (ids ${plan.firstId}-${plan.firstId + plan.added - 1})`,
-        };
-        return {};
-      }
-      case "start":
-      case "retry": {
-        w.lastGeneration = {
-          number: plan.number,
-          requested: plan.count,
-          firstId: plan.firstId,
-          state: "Running",
-          attempts: plan.attempt,
-          startedAt: this.nowIso(),
-        };
-        if (this.d.generatorFor(w.req).recordsIntent) {
-          // The generator's side effects live outside the set (a Job): record the intent first.
-          w.req = await this.writeRequestStatus(w.req, this.statusOf(w), w.api);
-          this.d.recorder.record(
-            w.req,
-            "Normal",
-            "GenerationStarted",
-            `generation ${plan.number} started: asking for ${plan.count} points (attempt ${plan.attempt})`,
-          );
+  private async act(step: Step, d: Decision, mayGenerate: boolean): Promise<Observed["outcome"]> {
+    let asked: Observed["outcome"];
+    for (const a of d.actions) {
+      if (a.kind === "createSet") await this.createSet(step, a);
+      else if (a.kind === "storePoints") await this.storePoints(step, a);
+      else if (a.kind === "applyStatus") await this.writeStatus(step, a.status);
+      else if (a.kind === "settle") {
+        step.gen.settle?.(step.req.metadata?.uid ?? "", a.number);
+        this.observeDuration(step);
+      } else if (a.kind === "generate") {
+        if (!mayGenerate) {
+          step.result.requeue = true;
+          continue;
         }
-        w.log.info("generation started", {
-          generation: plan.number,
-          count: plan.count,
-          attempt: plan.attempt,
-        });
-        return this.runGeneration(w, plan);
+        asked = await this.generate(step, a);
       }
-      case "resume":
-        w.log.info("resuming the generation in flight", { generation: plan.number });
-        return this.runGeneration(w, plan);
     }
+    if (d.requeue) step.result.requeue = true;
+    if (d.requeueAfterMs !== undefined) step.result.requeueAfterMs = minDefined(step.result.requeueAfterMs, d.requeueAfterMs);
+    return asked;
   }
 
-  private async runGeneration(
-    w: Work,
-    plan: { number: number; count: number; firstId: number; attempt: number },
-  ): Promise<ReconcileResult> {
-    const method = w.req.spec.method;
-    const started = performance.now();
-    const outcome: GenerationOutcome = await this.d.generatorFor(w.req).generate({
-      request: w.req,
-      space: w.space,
-      points: w.points,
-      number: plan.number,
-      count: plan.count,
-      firstId: plan.firstId,
-      attempt: plan.attempt,
-      seed: seedOf(w.req),
+  /** generate asks the generator for a generation; a finished outcome is returned, else the look-again time. */
+  private async generate(
+    step: Step,
+    a: Extract<Action, { kind: "generate" }>,
+  ): Promise<Observed["outcome"]> {
+    const check = validateSpec(step.req);
+    const sets = this.setsOf(step.req);
+    if (!this.started.has(step.key)) this.started.set(step.key, performance.now());
+    const outcome = await step.gen.generate({
+      request: step.req,
+      space: check.ok ? check.space : undefined,
+      points: pointsOfSets(sets, step.req.spec.initialPoints),
+      number: a.number,
+      count: a.count,
+      firstId: a.firstId,
+      attempt: a.attempt,
+      seed: seedOf(step.req),
     });
-    if (outcome.kind === "running") return { requeueAfterMs: outcome.requeueAfterMs };
-    this.d.metrics.generationDuration(method, (performance.now() - started) / 1000);
-    const lg = w.lastGeneration ?? {};
-    const completedAt = this.nowIso();
-    if (outcome.kind === "failed") {
-      this.d.metrics.generationFailed(method);
-      w.lastGeneration = { ...lg, state: "Failed", completedAt, message: clip(outcome.message), added: 0 };
-      w.log.warn("generation failed", {
-        generation: plan.number,
-        attempt: plan.attempt,
-        error: outcome.message,
-      });
-      this.d.recorder.record(
-        w.req,
-        "Warning",
-        "GenerationFailed",
-        `generation ${plan.number} failed (attempt ${plan.attempt}): ${outcome.message}`,
-      );
-      return { requeue: true };
+    if (outcome.kind === "running") {
+      step.result.requeueAfterMs = minDefined(step.result.requeueAfterMs, outcome.requeueAfterMs);
+      return undefined;
     }
-    if (outcome.kind === "exhausted") {
-      w.exhausted = true;
-      w.lastGeneration = {
-        ...lg,
-        state: "Succeeded",
-        completedAt,
-        added: 0,
-        message: "the generator returned no points",
-      };
-      this.d.recorder.record(
-        w.req,
-        "Normal",
-        "GeneratorExhausted",
-        `generation ${plan.number}: the generator has no more points`,
-      );
-      return {};
-    }
-    w.batch = { number: plan.number, firstId: plan.firstId, params: outcome.points };
-    w.points = appendBatch(w.points, outcome.points, plan.number, plan.firstId, completedAt);
-    const last = plan.firstId + outcome.points.length - 1;
-    const message = clip(
-      [`added ${outcome.points.length} points (ids ${plan.firstId}-${last})`, ...outcome.warnings].join("; "),
-    );
-    w.lastGeneration = { ...lg, state: "Succeeded", completedAt, added: outcome.points.length, message };
-    this.d.metrics.pointsGenerated(method, outcome.points.length);
-    this.d.recorder.record(
-      w.req,
-      "Normal",
-      "GenerationFinished",
-      `generation ${plan.number} (${method}, attempt ${plan.attempt}): ${message}`,
-    );
-    return {};
+    return { number: a.number, attempt: a.attempt, firstId: a.firstId, result: outcome as Finished };
   }
 
-  private nowIso(): string {
-    return this.now().toISOString();
+  private observeDuration(step: Step): void {
+    const t = this.started.get(step.key);
+    if (t === undefined) return;
+    this.started.delete(step.key);
+    this.d.metrics.generationDuration(step.req.spec.method, (performance.now() - t) / 1000);
   }
 
-  private statusOf(w: Work): HPORequestStatus {
-    return withForeign(
-      w.req.status,
-      buildStatus({
-        req: w.req,
-        points: w.points,
-        lastGeneration: w.lastGeneration,
-        exhausted: w.exhausted,
-        sizeLimited: this.sizeLimited(w) && !w.batch,
-        setName: w.set.metadata?.name ?? "",
-        seed: seedOf(w.req),
-        now: this.now(),
-        policy: this.d.policy,
-      }),
-    );
-  }
-
-  /** ensureSet returns the request's HyperParameterSet, creating it with an owner reference. */
-  private async ensureSet(req: HPORequest, log: ReconcileLog, api: Calls): Promise<HyperParameterSet> {
-    const ns = req.metadata?.namespace ?? "";
-    const name = req.metadata?.name ?? "";
-    const cached = this.d.sets.get(ns, name);
-    if (cached) return cached;
+  /** createSet creates one HyperParameterSet of the request (owned by it); one that exists is read. */
+  private async createSet(step: Step, a: Extract<Action, { kind: "createSet" }>): Promise<void> {
+    const ns = step.req.metadata?.namespace ?? "";
+    const request = step.req.metadata?.name ?? "";
     const body: HyperParameterSet = {
       apiVersion: API,
       kind: "HyperParameterSet",
       metadata: {
-        name,
+        name: a.name,
         namespace: ns,
-        labels: { [LABEL_REQUEST]: name },
-        ownerReferences: [controllerRef(req)],
+        labels: { [LABEL_REQUEST]: request },
+        ownerReferences: [controllerRef(step.req)],
       },
-      spec: { request: name },
+      spec: { request, firstId: a.firstId, lastId: a.lastId },
     };
     try {
-      const created = await api.create<HyperParameterSet>(paths.collection(API, SETS, ns), body);
-      this.d.sets.upsert(created);
-      log.info("created the HyperParameterSet");
-      const lost = req.status?.points?.total ?? 0;
-      if (lost > 0) {
-        // Someone deleted the set: its points and reports are gone, but ids already handed out
-        // stay taken (planGeneration continues after the last one the request's status records).
-        this.d.recorder.record(
-          req,
-          "Warning",
-          "SetRecreated",
-          `HyperParameterSet ${name} was deleted and is created again: its ${lost} points and their losses are gone; initial points are seeded again and new ids continue after ${issuedUpTo(req.status?.lastGeneration) - 1}`,
-        );
-      } else this.d.recorder.record(req, "Normal", "SetCreated", `created HyperParameterSet ${name}`);
-      return created;
+      this.d.sets.upsert(await step.api.create<HyperParameterSet>(paths.collection(API, SETS, ns), body));
+      step.log.info("created a HyperParameterSet", { set: a.name, firstId: a.firstId, lastId: a.lastId });
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
-      const existing = await api.get<HyperParameterSet>(paths.object(API, SETS, ns, name));
-      this.d.sets.upsert(existing);
-      return existing;
+      this.d.sets.upsert(await step.api.get<HyperParameterSet>(paths.object(API, SETS, ns, a.name)));
+      throw new ConflictError(409, `HyperParameterSet ${a.name} exists already`);
     }
   }
 
   /**
-   * writeSet stores the points (merged reports and any new batch). The write is conditional on the
-   * status's own revision, not the object's resourceVersion: reporters patch spec.losses all the
-   * time, and only another write of the status may make this one stale.
+   * storePoints appends points to a set's status, conditional on the number of points it held when
+   * the decision was made: a stale cache makes the write fail (the reconcile then looks again),
+   * never store a point twice. Reporters' patches of spec do not make it fail.
    */
-  private async writeSet(w: Work): Promise<void> {
-    const ns = w.set.metadata?.namespace ?? "";
-    const name = w.set.metadata?.name ?? "";
-    for (let attempt = 1; ; attempt++) {
-      const { revision, ...current } = w.set.status ?? {};
-      const status = this.setStatus(w);
-      if (w.set.status && sameSetStatus(current, status)) return;
-      const next = { ...status, revision: (revision ?? 0) + 1 };
-      const ops =
-        revision === undefined
-          ? [{ op: "add", path: "/status", value: next }]
-          : [
-              { op: "test", path: "/status/revision", value: revision },
-              { op: "replace", path: "/status", value: next },
-            ];
-      try {
-        const written = await w.api.request<HyperParameterSet>(
-          "PATCH",
-          paths.object(API, SETS, ns, name, "status"),
-          {
-            body: ops,
-            contentType: JsonPatch,
-          },
-        );
-        this.d.sets.upsert(written);
-        w.set = written;
-        return;
-      } catch (e) {
-        if (!isStale(e) || attempt >= WRITE_ATTEMPTS) throw e;
-        // Our cache was behind our own last write: merge again on the fresh set, keep the batch.
-        const fresh = await w.api.get<HyperParameterSet>(paths.object(API, SETS, ns, name));
-        this.d.sets.upsert(fresh);
-        this.regather(w, fresh);
-      }
-    }
-  }
-
-  private regather(w: Work, fresh: HyperParameterSet): void {
-    const nowIso = this.nowIso();
-    let points = fresh.status?.points ?? w.points.filter((p) => p.generation === 0);
-    if (w.batch && !hasGeneration(points, w.batch.number)) {
-      points = appendBatch(points, w.batch.params, w.batch.number, w.batch.firstId, nowIso);
-    }
-    const merged = mergeReports(points, fresh.spec, nowIso);
-    if (merged.evaluated > 0) this.d.metrics.lossesRecorded(merged.evaluated);
-    w.set = fresh;
-    w.points = merged.points;
-    w.messages = this.noteMessages(w.req, fresh, merged.messages, w.noted);
-  }
-
-  /** noteMessages returns the set's messages with the new ones added, emitting a Warning for each new one. */
-  private noteMessages(
-    req: HPORequest,
-    set: HyperParameterSet,
-    messages: readonly string[],
-    noted: Set<string>,
-  ): string[] {
-    const known = new Set(set.status?.messages ?? []);
-    const fresh = [...new Set(messages)].filter((m) => !known.has(m));
-    for (const m of fresh.filter((f) => !noted.has(f))) {
-      noted.add(m);
-      this.d.recorder.record(req, "Warning", "ReportIgnored", m);
-    }
-    return [...(set.status?.messages ?? []), ...fresh].slice(-MAX_MESSAGES);
-  }
-
-  private setStatus(w: Work): HyperParameterSetStatus {
-    const counts = countPoints(w.points);
-    return withForeign(w.set.status, {
-      observedGeneration: w.set.metadata?.generation ?? 0,
-      ...counts,
-      messages: w.messages.length ? w.messages : undefined,
-      points: w.points,
-    });
-  }
-
-  /** writeFinalStatus writes the request's status, recomputed on a fresh copy after a conflict. */
-  private async writeFinalStatus(w: Work): Promise<HPORequestStatus> {
-    for (let attempt = 1; ; attempt++) {
-      const status = this.statusOf(w);
-      const before = w.req.status?.phase;
-      try {
-        w.req = await this.writeRequestStatus(w.req, status, w.api);
-        if (before !== status.phase) this.announcePhase(w, status);
-        return status;
-      } catch (e) {
-        if (!(e instanceof ConflictError) || attempt >= WRITE_ATTEMPTS) throw e;
-        const ns = w.req.metadata?.namespace ?? "";
-        const fresh = await w.api.get<HPORequest>(
-          paths.object(API, REQUESTS, ns, w.req.metadata?.name ?? ""),
-        );
-        this.d.requests.upsert(fresh);
-        w.req = { ...fresh, status: { ...fresh.status, lastGeneration: w.req.status?.lastGeneration } };
-      }
-    }
-  }
-
-  private announcePhase(w: Work, status: HPORequestStatus): void {
-    const phase = status.phase ?? "";
-    if (phase === "Generating" || phase === "Waiting" || phase === "Pending") return;
-    const type = phase === "Failed" ? "Warning" : "Normal";
-    w.log.info("phase changed", { phase });
-    this.d.recorder.record(w.req, type, phase, status.message ?? phase);
-  }
-
-  /** writeRequestStatus replaces the request's status when it changed (conditional on resourceVersion). */
-  private async writeRequestStatus(
-    req: HPORequest,
-    status: HPORequestStatus,
-    api: Calls,
-  ): Promise<HPORequest> {
-    if (sameRequestStatus(req.status, status)) return req;
-    const ns = req.metadata?.namespace ?? "";
-    const name = req.metadata?.name ?? "";
+  private async storePoints(step: Step, a: Extract<Action, { kind: "storePoints" }>): Promise<void> {
+    const ns = step.req.metadata?.namespace ?? "";
+    const set = this.d.sets.get(ns, a.name);
+    const path = paths.object(API, SETS, ns, a.name, "status");
+    const total = a.stored + a.points.length;
     try {
-      const written = await api.replace<HPORequest>(paths.object(API, REQUESTS, ns, name, "status"), {
-        ...req,
-        status,
-      });
-      this.d.requests.upsert(written);
-      return written;
+      const written =
+        a.stored === 0
+          ? await step.api.request<HyperParameterSet>("PATCH", path, {
+              body: { metadata: { resourceVersion: set?.metadata?.resourceVersion }, status: { total, points: a.points } },
+              contentType: MergePatch,
+            })
+          : await step.api.request<HyperParameterSet>("PATCH", path, {
+              body: appendOps(a.stored, a.points),
+              contentType: JsonPatch,
+            });
+      this.d.sets.upsert(written);
     } catch (e) {
-      if (e instanceof NotFoundError) return req; // deleted meanwhile
+      if (!isStale(e)) throw e;
+      this.d.sets.upsert(await step.api.get<HyperParameterSet>(paths.object(API, SETS, ns, a.name)));
+      throw new ConflictError(409, `HyperParameterSet ${a.name} changed under the append: ${(e as Error).message}`);
+    }
+  }
+
+  /** writeStatus applies the reconciler's status fields to the request. */
+  private async writeStatus(step: Step, status: HPORequestStatus): Promise<void> {
+    const ns = step.req.metadata?.namespace ?? "";
+    const name = step.req.metadata?.name ?? "";
+    try {
+      const written = await applyStatus<HPORequest>(
+        step.api,
+        { apiVersion: API, kind: "HPORequest", plural: REQUESTS, namespace: ns, name },
+        FIELD_MANAGER,
+        status,
+      );
+      this.d.requests.upsert(written);
+      step.req = written;
+      this.lastWrite.set(step.key, this.now().getTime());
+    } catch (e) {
+      if (e instanceof NotFoundError) return; // deleted meanwhile
       throw e;
     }
   }
+
+  /** tell records the decision's events and metrics. */
+  private tell(step: Step, d: Decision): void {
+    for (const e of d.events) this.d.recorder.record(step.req, e.type, e.reason, e.message);
+    const method = step.req.spec.method;
+    if (d.generated) this.d.metrics.pointsGenerated(method, d.generated);
+    if (d.failedGeneration) this.d.metrics.generationFailed(method);
+    if (d.evaluated !== undefined) {
+      const before = this.evaluated.get(step.key);
+      if (before !== undefined && d.evaluated > before) this.d.metrics.lossesRecorded(d.evaluated - before);
+      this.evaluated.set(step.key, d.evaluated);
+    }
+    this.d.metrics.phase(step.key, d.phase);
+    if (d.events.length > 0) step.log.debug("decided", { events: d.events.map((e) => e.reason) });
+  }
+
+  private async refresh(step: Step): Promise<void> {
+    const ns = step.req.metadata?.namespace ?? "";
+    const name = step.req.metadata?.name ?? "";
+    await step.api
+      .get<HPORequest>(paths.object(API, REQUESTS, ns, name))
+      .then((o) => this.d.requests.upsert(o))
+      .catch(() => undefined);
+  }
+}
+
+/** appendOps is the JSON patch that appends points to a set holding `stored` points, or fails. */
+function appendOps(stored: number, points: readonly StoredPoint[]): unknown[] {
+  return [
+    { op: "test", path: "/status/total", value: stored },
+    ...points.map((p) => ({ op: "add", path: "/status/points/-", value: p })),
+    { op: "replace", path: "/status/total", value: stored + points.length },
+  ];
+}
+
+function minDefined(a: number | undefined, b: number): number {
+  return a === undefined ? b : Math.min(a, b);
 }
 
 /**
@@ -541,61 +331,4 @@ export class Reconciler {
 function isStale(e: unknown): boolean {
   if (e instanceof ConflictError) return true;
   return e instanceof InvalidError && !e.status?.details?.causes?.length;
-}
-
-/** ownedKeys are the status fields this reconciler computes; any other field belongs to another controller. */
-const ownedKeys = new Set([
-  "phase",
-  "observedGeneration",
-  "message",
-  "conditions",
-  "points",
-  "best",
-  "generations",
-  "lastGeneration",
-  "hyperParameterSets",
-  "exhausted",
-  "seed",
-  "total",
-  "evaluated",
-  "unevaluated",
-  "failed",
-  "messages",
-  "revision",
-]);
-
-/**
- * withForeign keeps the status fields other controllers own (such as the announcer's) beside the
- * ones computed here. Safe because every status write is conditional on the resourceVersion read.
- */
-export function withForeign<T extends object>(current: T | undefined, computed: T): T {
-  const foreign = Object.fromEntries(Object.entries(current ?? {}).filter(([k]) => !ownedKeys.has(k)));
-  return { ...foreign, ...computed };
-}
-
-/** clip keeps a status message readable and the object small: at most 4,000 characters. */
-export function clip(message: string, max = 4000): string {
-  return message.length <= max ? message : `${message.slice(0, max - 15)} ... (clipped)`;
-}
-
-/** canonical is JSON with object keys sorted, so equal values compare equal whatever their key order. */
-export function canonical(v: unknown): string {
-  return JSON.stringify(v, (_k, val) =>
-    val && typeof val === "object" && !Array.isArray(val)
-      ? Object.fromEntries(
-          Object.keys(val)
-            .sort()
-            .map((k) => [k, (val as Record<string, unknown>)[k]]),
-        )
-      : val,
-  );
-}
-
-/** sameRequestStatus tells whether a write would change nothing (it is then skipped). */
-function sameRequestStatus(a: HPORequestStatus | undefined, b: HPORequestStatus): boolean {
-  return canonical(a ?? {}) === canonical(b);
-}
-
-function sameSetStatus(a: HyperParameterSetStatus | undefined, b: HyperParameterSetStatus): boolean {
-  return canonical(a ?? {}) === canonical(b);
 }

@@ -13,12 +13,15 @@ import {
   HPORequestResource,
   type HPORequestStatus,
   type HyperParameterSet,
+  pointsOfSets,
+  setsOfRequest,
 } from "../api/index.ts";
 import type { Recorder } from "../controller/events.ts";
-import { canonical } from "../controller/reconciler.ts";
-import { type KubeClient, paths } from "../runtime/client.ts";
+import { canonical } from "../controller/core.ts";
+import { applyStatus } from "../runtime/apply.ts";
+import type { KubeClient } from "../runtime/client.ts";
 import { Controller, type ReconcileContext, type Result } from "../runtime/controller.ts";
-import { ConflictError, NotFoundError } from "../runtime/errors.ts";
+import { NotFoundError } from "../runtime/errors.ts";
 import type { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/log.ts";
 import type { Metrics } from "../runtime/metrics.ts";
@@ -62,7 +65,8 @@ export interface AnnouncerDeps {
 }
 
 const { apiVersion: API, plural: REQUESTS } = HPORequestResource;
-const WRITE_ATTEMPTS = 8;
+/** FIELD_MANAGER is the announcer's server-side apply field manager. */
+export const FIELD_MANAGER = "hpo-announcer";
 
 /** Announcer announces new points of every request on the broker. */
 export class Announcer {
@@ -130,8 +134,8 @@ export class Announcer {
       await this.record(req, (s) => this.disabledStatus(s, req));
       return {};
     }
-    const set = this.d.sets.get(ns, name);
-    const steps = pendingSteps(req, set?.status?.points ?? []);
+    const sets = setsOfRequest(this.d.sets.list(ns), req);
+    const steps = pendingSteps(req, pointsOfSets(sets, req.spec.initialPoints));
     this.d.metrics.backlog(key, steps.filter((s) => s.kind === "batch").length);
     if (steps.length === 0 && req.status?.notification?.enabled) return {};
     const grace = this.startedAt + (this.d.connectGraceMs ?? 5_000) - this.now().getTime();
@@ -227,34 +231,32 @@ export class Announcer {
   }
 
   /**
-   * record writes the request's status with the announcer's fields applied by mutate, conditional on
-   * the resourceVersion read; on a conflict it re-reads the request and applies mutate again. A
-   * condition that turns False (or changes its reason) is also told as an event, once.
+   * record applies the announcer's fields (status.notification and the Announced condition, as
+   * mutate leaves them) with server-side apply under its own field manager: the reconciler's fields
+   * are never touched, so neither writer can undo the other. A condition that turns False (or
+   * changes its reason) is also told as an event, once.
    */
   private async record(req: HPORequest, mutate: (s: HPORequestStatus) => HPORequestStatus): Promise<void> {
-    let current = req;
-    for (let attempt = 1; ; attempt++) {
-      const status = mutate(current.status ?? {});
-      if (canonical(status) === canonical(current.status ?? {})) return;
-      const ns = current.metadata?.namespace ?? "";
-      const name = current.metadata?.name ?? "";
-      try {
-        const written = await this.d.client.replace<HPORequest>(
-          paths.object(API, REQUESTS, ns, name, "status"),
-          {
-            ...current,
-            status,
-          },
-        );
-        this.d.requests.upsert(written);
-        this.tell(written, current.status?.conditions);
-        return;
-      } catch (e) {
-        if (e instanceof NotFoundError) return;
-        if (!(e instanceof ConflictError) || attempt >= WRITE_ATTEMPTS) throw e;
-        current = await this.d.client.get<HPORequest>(paths.object(API, REQUESTS, ns, name));
-        this.d.requests.upsert(current);
-      }
+    const mine = (s: HPORequestStatus) => ({
+      notification: s.notification,
+      conditions: (s.conditions ?? []).filter((c) => c.type === ConditionType),
+    });
+    const next = mine(mutate(req.status ?? {}));
+    if (canonical(next) === canonical(mine(req.status ?? {}))) return;
+    const ns = req.metadata?.namespace ?? "";
+    const name = req.metadata?.name ?? "";
+    try {
+      const written = await applyStatus<HPORequest>(
+        this.d.client,
+        { apiVersion: API, kind: "HPORequest", plural: REQUESTS, namespace: ns, name },
+        FIELD_MANAGER,
+        next,
+      );
+      this.d.requests.upsert(written);
+      this.tell(written, req.status?.conditions);
+    } catch (e) {
+      if (e instanceof NotFoundError) return;
+      throw e;
     }
   }
 

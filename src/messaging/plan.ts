@@ -53,13 +53,30 @@ export function endKeyOf(status: HPORequestStatus | undefined): string {
   return `${status?.phase ?? ""}/${status?.generations ?? 0}`;
 }
 
+/**
+ * stored tells whether generation g is stored whole: a batch may span several sets, written one
+ * after another, and is announced only once the request's status records it (initial points: once
+ * a generation is recorded, or every initial point is stored).
+ */
+function stored(req: HPORequest, g: number, points: readonly Point[]): boolean {
+  const lg = req.status?.lastGeneration;
+  if (g === 0) return lg !== undefined || points.length >= (req.spec.initialPoints?.length ?? 0);
+  const n = lg?.number ?? 0;
+  return g < n || (g === n && lg?.state === "Succeeded");
+}
+
 /** pendingSteps lists what the broker has not confirmed yet, in the order it must be sent. */
 export function pendingSteps(req: HPORequest, points: readonly Point[]): Step[] {
   const n = req.status?.notification;
   const mark = n?.confirmedGeneration ?? -1;
-  const steps: Step[] = batchesOf(points, req)
-    .filter((b) => b.generation > mark)
-    .map((batch) => ({ kind: "batch", batch }));
+  const all = batchesOf(points, req);
+  const steps: Step[] = [];
+  for (const batch of all) {
+    if (batch.generation <= mark) continue;
+    const initial = points.filter((p) => p.generation === 0);
+    if (!stored(req, batch.generation, batch.generation === 0 ? initial : batch.points)) break;
+    steps.push({ kind: "batch", batch });
+  }
   const phase = req.status?.phase ?? "";
   const key = endKeyOf(req.status);
   if (EndedPhases.includes(phase) && n?.endConfirmed !== key) {

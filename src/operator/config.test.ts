@@ -19,7 +19,7 @@ describe("parseConfig", () => {
       retryPeriodMs: 2_000,
       methodTimeoutMs: 60_000,
       retries: 3,
-      maxSetBytes: 1_400_000,
+      setBytes: 8192,
     });
   });
   it("reads the environment, and flags win over it", () => {

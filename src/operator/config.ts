@@ -29,7 +29,8 @@ export interface OperatorConfig {
   retries: number;
   retryBaseMs: number;
   retryMaxMs: number;
-  maxSetBytes: number;
+  /** setBytes is the size a HyperParameterSet aims at (--set-bytes). */
+  setBytes: number;
   resyncMs: number;
   operatorImage: string;
   nevergradImage: string;
@@ -146,10 +147,10 @@ export const flags: Flag[] = [
     help: "longest delay between retries",
   },
   {
-    name: "max-set-bytes",
-    env: "HPO_MAX_SET_BYTES",
-    def: "1400000",
-    help: "largest HyperParameterSet written (below the API server's 1.5 MiB)",
+    name: "set-bytes",
+    env: "HPO_SET_BYTES",
+    def: "8192",
+    help: "size a HyperParameterSet aims at: a request's points go into as many sets as this needs (a report costs the API server more on a larger set); no set passes 512 KiB",
   },
   {
     name: "operator-image",
@@ -255,6 +256,12 @@ function parseCount(s: string, what: string, min: number): number {
   return n;
 }
 
+function parseSetBytes(s: string, what: string): number {
+  const n = parseCount(s, what, 4096);
+  if (n > 512 * 1024) throw new Error(`${what}: "${s}" must be at most 524288 (512 KiB): no set may pass it`);
+  return n;
+}
+
 function parseBool(s: string, what: string): boolean {
   if (/^(true|1|yes)$/i.test(s)) return true;
   if (/^(false|0|no)$/i.test(s)) return false;
@@ -305,7 +312,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     retries: parseCount(get("generation-retries"), flag("generation-retries"), 0),
     retryBaseMs: dur("generation-retry-base"),
     retryMaxMs: dur("generation-retry-max"),
-    maxSetBytes: parseCount(get("max-set-bytes"), flag("max-set-bytes"), 10_000),
+    setBytes: parseSetBytes(get("set-bytes"), flag("set-bytes")),
     resyncMs: dur("resync-period"),
     operatorImage: get("operator-image"),
     nevergradImage: get("nevergrad-image"),

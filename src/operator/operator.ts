@@ -85,7 +85,9 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     ...HyperParameterSetResource,
   });
   const pool = new WorkerPool(cfg.methodWorkers);
-  const builtin = new BuiltinGenerator(pool, cfg.methodTimeoutMs);
+  // A built-in method computes in the background; when it is done, its request is reconciled again.
+  let enqueue = (_key: string) => {};
+  const builtin = new BuiltinGenerator(pool, cfg.methodTimeoutMs, (req) => enqueue(keyOf(req as KubeObject)));
   const jobs = new ContainerGenerator(client, containerSettings(cfg));
   const generatorFor = (req: HPORequest): Generator =>
     req.spec.method === "container" || req.spec.method === "nevergrad" ? jobs : builtin;
@@ -106,8 +108,12 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     generatorFor,
     recorder,
     metrics: rmetrics,
-    policy: { retries: cfg.retries, retryBaseMs: cfg.retryBaseMs, retryMaxMs: cfg.retryMaxMs },
-    maxSetBytes: cfg.maxSetBytes,
+    settings: {
+      policy: { retries: cfg.retries, retryBaseMs: cfg.retryBaseMs, retryMaxMs: cfg.retryMaxMs },
+      setBytes: cfg.setBytes,
+      statusIntervalMs: 1_000,
+      paramsBytesWithoutSpace: 1_024,
+    },
   });
   // Announcing new points on ActiveMQ is a controller of its own (src/messaging), on the same caches.
   // The announcer also hears the reconciler's writes from the watch; the nudge after each reconcile
@@ -127,13 +133,14 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     reconcile: (key, ctx) =>
       reconciler.reconcile(key, ctx.log, ctx.signal).finally(() => messaging.announcer.enqueue(key)),
     workers: cfg.concurrency,
-    // A reconcile may run one built-in generation (bounded by --method-timeout) besides its API
-    // calls; past this deadline its calls are aborted and the key is retried with backoff.
-    timeoutMs: cfg.methodTimeoutMs + 60_000,
+    // Generations run outside the reconcile; a reconcile is API calls only. Past this deadline its
+    // calls are aborted and the key is retried with backoff.
+    timeoutMs: 60_000,
     logger: log,
     metrics,
   });
 
+  enqueue = (key) => controller.enqueue(key);
   requests.on((type, obj, old) => {
     if (type === "DELETED") {
       builtin.forget(obj.metadata?.uid ?? "");

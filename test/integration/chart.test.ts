@@ -215,7 +215,7 @@ describe("helm template, default values", () => {
       operatorImage: "ghcr.io/hpo-operator/hpo-operator:v0.1.0",
       nevergradImage: "ghcr.io/hpo-operator/nevergrad-generator:v0.1.0",
       concurrency: 4,
-      maxSetBytes: 1_400_000,
+      setBytes: 8192,
     });
     expect(cfg.broker.brokers).toEqual([]);
   });

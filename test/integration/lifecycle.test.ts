@@ -76,7 +76,7 @@ describe("a whole lifecycle", () => {
     const reported = new Map<string, number>([["1", 0.41]]);
     for (const p of pts.slice(1, 6)) {
       reported.set(p.id, lossOf(p));
-      reportLosses(ns, "life", { [p.id]: lossOf(p) });
+      await reportLosses(ns, "life", { [p.id]: lossOf(p) });
     }
     await waitFor(
       "5 losses recorded",
@@ -87,19 +87,19 @@ describe("a whole lifecycle", () => {
     // ...and the rest in bulk: crossing the threshold brings generation 2.
     const bulk = Object.fromEntries(pts.slice(6).map((p) => [p.id, lossOf(p)]));
     for (const [id, l] of Object.entries(bulk)) reported.set(id, l);
-    reportLosses(ns, "life", bulk);
+    await reportLosses(ns, "life", bulk);
     pts = await waitForPoints(ns, "life", 21);
     expect(pts.slice(11).every((p) => p.generation === 2 && p.state === "New")).toBe(true);
 
     const gen2 = Object.fromEntries(pts.slice(11).map((p) => [p.id, lossOf(p)]));
     for (const [id, l] of Object.entries(gen2)) reported.set(id, l);
-    reportLosses(ns, "life", gen2);
+    await reportLosses(ns, "life", gen2);
     // maxPoints 25: the last generation asks for 4.
     pts = await waitForPoints(ns, "life", 25);
     expect(pts.slice(21).map((p) => p.id)).toEqual(["22", "23", "24", "25"]);
     const gen3 = Object.fromEntries(pts.slice(21).map((p) => [p.id, lossOf(p)]));
     for (const [id, l] of Object.entries(gen3)) reported.set(id, l);
-    reportLosses(ns, "life", gen3);
+    await reportLosses(ns, "life", gen3);
 
     const done = await waitForPhase(ns, "life", "Finished");
     const final = (await points(ns, "life")) as Point[];
@@ -150,13 +150,13 @@ describe("minUnevaluatedPoints overlaps generation with evaluation", () => {
       maxPoints: 12,
     });
     const gen1 = await waitForPoints(ns, "overlap", 4);
-    reportLosses(ns, "overlap", { [gen1[0]?.id ?? ""]: 1 });
+    await reportLosses(ns, "overlap", { [gen1[0]?.id ?? ""]: 1 });
     await waitFor(
       "1 loss recorded",
       async () => (await getRequest(ns, "overlap"))?.status?.points?.evaluated === 1,
     );
     expect(await points(ns, "overlap")).toHaveLength(4); // 3 unevaluated > 2
-    reportLosses(ns, "overlap", { [gen1[1]?.id ?? ""]: 2 });
+    await reportLosses(ns, "overlap", { [gen1[1]?.id ?? ""]: 2 });
     const pts = await waitForPoints(ns, "overlap", 8); // 2 unevaluated <= 2: generation 2 while 2 still train
     expect(pts.filter((p) => p.state === "New").map((p) => p.id)).toEqual(["3", "4", "5", "6", "7", "8"]);
   });
@@ -166,7 +166,7 @@ describe("a HyperParameterSet deleted by hand", () => {
   it("is created again, with a Warning, and new ids continue after the ones handed out", async () => {
     applyRequest(ns, "gone", { method: "random", searchSpace: space, pointsPerGeneration: 3, maxPoints: 30 });
     const gen1 = await waitForPoints(ns, "gone", 3);
-    reportLosses(ns, "gone", Object.fromEntries(gen1.map((p, i) => [p.id, i])));
+    await reportLosses(ns, "gone", Object.fromEntries(gen1.map((p, i) => [p.id, i])));
     await waitForPoints(ns, "gone", 6);
     kubectlOk(["delete", "-n", ns, "hps", "gone", "--wait=true"]);
     // The request's status still counts 6 points; the new set starts at id 7, never at 1 again.
@@ -186,7 +186,7 @@ describe("suspend", () => {
     const gen1 = await waitForPoints(ns, "pause", 3);
     kubectlOk(["patch", "-n", ns, "hpor", "pause", "--type", "merge", "-p", '{"spec":{"suspend":true}}']);
     await waitForPhase(ns, "pause", "Suspended");
-    reportLosses(ns, "pause", Object.fromEntries(gen1.map((p, i) => [p.id, i])));
+    await reportLosses(ns, "pause", Object.fromEntries(gen1.map((p, i) => [p.id, i])));
     await waitFor(
       "losses recorded while suspended",
       async () => (await getRequest(ns, "pause"))?.status?.points?.evaluated === 3,
@@ -213,12 +213,12 @@ describe("bad input never crashes the operator nor loses a loss", () => {
       "-p",
       `{"spec":{"failed":{"${c.id}":"OOMKilled"}}}`,
     ]);
-    reportLosses(ns, "bad", { [a.id]: 0.5, "99": 0.1 });
+    await reportLosses(ns, "bad", { [a.id]: 0.5, "99": 0.1 });
     await waitFor(
       "the loss of a recorded",
       async () => (await getRequest(ns, "bad"))?.status?.points?.evaluated === 1,
     );
-    reportLosses(ns, "bad", { [a.id]: 0.7, [c.id]: 0.2 });
+    await reportLosses(ns, "bad", { [a.id]: 0.7, [c.id]: 0.2 });
     const set = await waitFor("three messages", async () => {
       const s = await getSet(ns, "bad");
       return (s?.status?.messages?.length ?? 0) >= 3 ? s : undefined;
@@ -241,7 +241,7 @@ describe("bad input never crashes the operator nor loses a loss", () => {
     });
     expect(warnings.map((e) => e.message).sort()).toEqual([...msgs].sort());
     // The request still ends: b is reported; c failed, so the end is SubFinished.
-    reportLosses(ns, "bad", { [b.id]: 0.3 });
+    await reportLosses(ns, "bad", { [b.id]: 0.3 });
     const done = await waitForPhase(ns, "bad", "SubFinished");
     expect(done.status?.points).toEqual({ total: 3, evaluated: 2, unevaluated: 0, failed: 1 });
     expect(op.child.exitCode).toBeNull();

@@ -87,7 +87,7 @@ function pacedTrainer(n: string, name: string, periodMs: number) {
     while (!stop) {
       await new Promise((r) => setTimeout(r, periodMs));
       const fresh = (await points(n, name).catch(() => [])).filter((p) => p.state === "New");
-      if (fresh.length) reportLosses(n, name, Object.fromEntries(fresh.map((p) => [p.id, 0.5])));
+      if (fresh.length) await reportLosses(n, name, Object.fromEntries(fresh.map((p) => [p.id, 0.5])));
     }
   })();
   return {

@@ -349,7 +349,7 @@ describe("wrong credentials", () => {
 
     // Generation is not blocked: the next batch is stored while nothing can be announced.
     const first = await points(ns, "locked");
-    reportLosses(ns, "locked", Object.fromEntries(first.map((p) => [p.id, 0.5])));
+    await reportLosses(ns, "locked", Object.fromEntries(first.map((p) => [p.id, 0.5])));
     await waitForPoints(ns, "locked", 6);
 
     // The Secret is fixed (the file rewritten): the next connect uses it, and both batches arrive.

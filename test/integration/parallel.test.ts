@@ -54,7 +54,7 @@ describe("50 requests in parallel", () => {
           const fresh = (await points(ns, name)).filter((p) => p.state === "New" && !mine.has(p.id));
           if (fresh.length === 0) continue;
           const losses = Object.fromEntries(fresh.map((p) => [p.id, lossOf(p)]));
-          reportLosses(ns, name, losses);
+          await reportLosses(ns, name, losses);
           for (const [id, l] of Object.entries(losses)) mine.set(id, l);
         }
         return finished === keys.length;

@@ -111,7 +111,7 @@ describe("two replicas with leader election", () => {
 
     const killedAt = Date.now();
     await a.kill("SIGKILL");
-    reportLosses(ns, "ha", Object.fromEntries(first.map((p) => [p.id, lossOf(p)])));
+    await reportLosses(ns, "ha", Object.fromEntries(first.map((p) => [p.id, lossOf(p)])));
     await waitFor(
       "6 points (replica b took over)",
       async () => (await points(ns, "ha")).length === 6,

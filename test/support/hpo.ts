@@ -3,7 +3,14 @@
  * Reads go through the REST client (fast polling); user actions go through kubectl.
  */
 import { inject } from "vitest";
-import type { HPORequest, HyperParameterSet, Point } from "../../src/api/index.ts";
+import {
+  type HPORequest,
+  type HyperParameterSet,
+  type Point,
+  pointsOfSets,
+  setNameOf,
+  setsOfRequest,
+} from "../../src/api/index.ts";
 import { KubeClient, loadKubeConfig, paths } from "../../src/runtime/client.ts";
 import { NotFoundError } from "../../src/runtime/errors.ts";
 import { kubectlOk } from "./kubectl.ts";
@@ -62,12 +69,30 @@ export async function waitFor<T>(
   }
 }
 
-/** points returns the points of a set (empty when it has none yet). */
-export async function points(ns: string, name: string): Promise<Point[]> {
-  return (await getSet(ns, name))?.status?.points ?? [];
+/** setsOf lists the HyperParameterSets of a request (by its label), in id order. */
+export async function setsOf(ns: string, request: string): Promise<HyperParameterSet[]> {
+  const list = await api().get<{ items: HyperParameterSet[] }>(
+    paths.collection("hpo.dev/v1alpha1", "hyperparametersets", ns),
+    { query: { labelSelector: `hpo.dev/request=${request}` } },
+  );
+  return list.items.sort((a, b) => a.spec.firstId - b.spec.firstId);
 }
 
-/** waitForPoints waits until the set holds exactly n points. */
+/** points returns the points of a request, from all its sets (empty when it has none yet). */
+export async function points(ns: string, request: string): Promise<Point[]> {
+  const req = await getRequest(ns, request);
+  if (!req) return [];
+  return pointsOfSets(setsOfRequest(await setsOf(ns, request), req), req.spec.initialPoints);
+}
+
+/** setOfPoint is the name of the set that holds point id of a request (the rule of docs/api.md). */
+export async function setOfPoint(ns: string, request: string, id: string | number): Promise<string> {
+  const perSet = (await getRequest(ns, request))?.status?.pointsPerSet;
+  if (!perSet) throw new Error(`${ns}/${request} has no status.pointsPerSet yet`);
+  return setNameOf(request, Number(id), perSet);
+}
+
+/** waitForPoints waits until the request's sets hold exactly n points. */
 export function waitForPoints(ns: string, name: string, n: number, timeoutMs = 30_000): Promise<Point[]> {
   return waitFor(
     `${n} points in ${ns}/${name}`,
@@ -98,9 +123,16 @@ export function waitForPhase(
   );
 }
 
-/** reportLosses reports losses with one kubectl merge patch. */
-export function reportLosses(ns: string, name: string, losses: Record<string, number>): void {
-  kubectlOk(["patch", "-n", ns, "hps", name, "--type", "merge", "-p", JSON.stringify({ spec: { losses } })]);
+/** reportLosses reports losses with kubectl merge patches, one per set that holds some of the points. */
+export async function reportLosses(ns: string, request: string, losses: Record<string, number>): Promise<void> {
+  const bySet = new Map<string, Record<string, number>>();
+  for (const [id, loss] of Object.entries(losses)) {
+    const set = await setOfPoint(ns, request, id);
+    bySet.set(set, { ...bySet.get(set), [id]: loss });
+  }
+  for (const [set, part] of bySet) {
+    kubectlOk(["patch", "-n", ns, "hps", set, "--type", "merge", "-p", JSON.stringify({ spec: { losses: part } })]);
+  }
 }
 
 /** applyRequest applies a request manifest (JSON) with kubectl, server-side (a client-side apply keeps a
@@ -148,7 +180,7 @@ export function startTrainer(ns: string, name: string, objective: (p: Point) => 
       );
       if (fresh.length > 0) {
         const batch = Object.fromEntries(fresh.slice(0, 2).map((p) => [p.id, objective(p)]));
-        reportLosses(ns, name, batch);
+        await reportLosses(ns, name, batch);
         for (const [id, l] of Object.entries(batch)) reported.set(id, l);
       }
       await new Promise((r) => setTimeout(r, 30));

@@ -81,8 +81,9 @@ export const HPORequestResource = {
 
 /**
  * HPORequest asks the operator to optimise hyperparameters: it names a search space, a search method
- * and a budget. The operator generates points in batches into a HyperParameterSet of the same name;
- * training systems report each point's loss on that set with `kubectl patch`.
+ * and a budget. The operator generates points in batches into HyperParameterSets named <name>-1,
+ * <name>-2, ... (status.pointsPerSet points each); training systems report each point's loss on the
+ * set that holds it with `kubectl patch` (or `kubectl hpo report`, which finds the set).
  */
 export interface HPORequest {
   /** APIVersion of the object. */
@@ -208,8 +209,20 @@ export interface HPORequestStatus {
   seed?: number;
   /** The latest generation. Written before any side effect, so a restarted operator resumes it. */
   lastGeneration?: HPORequestStatusLastGeneration;
-  /** The HyperParameterSets that hold this request's points. */
-  hyperParameterSets?: string[];
+  /**
+   * How many points each HyperParameterSet of this request holds, fixed when the request is first
+   * served. Point id i is held by the set <name>-<k> with k = ceil(i / pointsPerSet); the operator
+   * sizes sets so that none passes 512 KiB whatever the number of parameters.
+   */
+  pointsPerSet?: number;
+  /** How many HyperParameterSets (<name>-1 to <name>-<sets>) hold this request's points. */
+  sets?: number;
+  /**
+   * Numbers of this request's HyperParameterSets that were deleted by hand: their points and losses
+   * are gone, and their ids are never handed out again. Each deletion is told once by a Warning event
+   * SetDeleted.
+   */
+  deletedSets?: number[];
   /**
    * What the announcer has delivered to ActiveMQ for this request (see docs/messaging.md). Written by
    * the operator's announcer only; the Announced condition tells whether it can deliver.
@@ -479,10 +492,12 @@ export const HyperParameterSetResource = {
 } as const;
 
 /**
- * HyperParameterSet holds the points of an HPORequest and their losses. The operator creates it, owns
- * it through the request and writes status.points; training systems report results in spec.losses (and
- * spec.failed), one JSON merge patch per result: kubectl patch hps NAME --type merge -p
- * '{"spec":{"losses":{"7":0.12}}}'.
+ * HyperParameterSet holds a contiguous range of the points of an HPORequest (one shard) and the losses
+ * reported for them. The operator creates the sets of a request, named <request>-<k> where k = ceil(id
+ * / status.pointsPerSet of the request), and writes their status.points; training systems report each
+ * result on the set that holds the point, one JSON merge patch per result: kubectl patch hps mnist-1
+ * --type merge -p '{"spec":{"losses":{"7":0.12}}}'. The API server refuses a loss for a point that
+ * does not exist, a second different loss for a point, and a loss for a point that failed.
  */
 export interface HyperParameterSet {
   /** APIVersion of the object. */
@@ -491,56 +506,61 @@ export interface HyperParameterSet {
   kind?: "HyperParameterSet";
   metadata?: ObjectMeta;
   /**
-   * The results reported by training systems. A merge patch adds keys one by one, so concurrent
-   * reporters never overwrite each other.
+   * Which points the set holds (request, firstId, lastId: written by the operator at creation, fixed)
+   * and the results reported by training systems (losses, failed). A merge patch adds keys one by one,
+   * so concurrent reporters never overwrite each other. The first reported outcome of a point stands:
+   * the API server refuses to change or remove it.
    */
   spec: HyperParameterSetSpec;
-  /** The points and their state. Written by the operator only. */
+  /**
+   * The points of this set, written by the operator only, once per batch (never per loss). A point's
+   * state follows from spec: evaluated when spec.losses has its id, failed when spec.failed has it,
+   * new otherwise.
+   */
   status?: HyperParameterSetStatus;
 }
 
 /**
- * The results reported by training systems. A merge patch adds keys one by one, so concurrent
- * reporters never overwrite each other.
+ * Which points the set holds (request, firstId, lastId: written by the operator at creation, fixed)
+ * and the results reported by training systems (losses, failed). A merge patch adds keys one by one,
+ * so concurrent reporters never overwrite each other. The first reported outcome of a point stands:
+ * the API server refuses to change or remove it.
  */
 export interface HyperParameterSetSpec {
   /** The name of the HPORequest (in the same namespace) whose points these are. Cannot be changed. */
   request: string;
+  /** The first point id this set holds. Written by the operator; fixed. */
+  firstId: number;
+  /**
+   * The last point id this set can hold (firstId + the request's status.pointsPerSet - 1). Written by
+   * the operator; fixed.
+   */
+  lastId: number;
   /**
    * Reported losses: a map from point id (digits, as in status.points[].id) to the loss, a number.
-   * Example: {"1": 0.52, "7": 0.12}.
+   * Example: {"1": 0.52, "7": 0.12}. A recorded loss cannot be changed or removed.
    */
   losses?: Record<string, number>;
   /**
    * Evaluations that will never report a loss: a map from point id (digits) to a short reason, such as
-   * {"3": "OOMKilled"}. A failed point is not handed out again.
+   * {"3": "OOMKilled"}. A failed point is not handed out again; a recorded failure cannot be changed
+   * or removed.
    */
   failed?: Record<string, string>;
 }
 
-/** The points and their state. Written by the operator only. */
+/**
+ * The points of this set, written by the operator only, once per batch (never per loss). A point's
+ * state follows from spec: evaluated when spec.losses has its id, failed when spec.failed has it, new
+ * otherwise.
+ */
 export interface HyperParameterSetStatus {
-  /** The metadata.generation of the spec (the reported losses) this status reflects. */
-  observedGeneration?: number;
   /**
-   * Counts the operator's writes of this status. Each write is conditional on the revision it read, so
-   * reporters patching spec.losses never make the operator's writes conflict.
+   * Points stored in this set. Their ids are consecutive: from spec.firstId, or, in a set created
+   * again after someone deleted it, from the first id handed out after that.
    */
-  revision?: number;
-  /** Points in this set. */
   total?: number;
-  /** Points with a recorded loss. */
-  evaluated?: number;
-  /** Points waiting for a loss (state New). */
-  unevaluated?: number;
-  /** Points whose evaluation failed. */
-  failed?: number;
-  /**
-   * Reports the operator could not apply, each naming the point id, such as a loss for an unknown id
-   * or a second, different loss for one point. The first recorded loss stands.
-   */
-  messages?: string[];
-  /** Every point of the request, in id order. */
+  /** The points of this set, in id order. */
   points?: HyperParameterSetStatusPointsItem[];
 }
 
@@ -552,16 +572,6 @@ export interface HyperParameterSetStatusPointsItem {
   params: Record<string, unknown>;
   /** The generation that produced the point; 0 for initial points. */
   generation?: number;
-  /** New (waiting for a loss), Evaluated (loss recorded) or Failed (will never have one). */
-  state: "New" | "Evaluated" | "Failed";
-  /** The recorded loss. */
-  loss?: number;
-  /** Why the evaluation failed (state Failed). */
-  reason?: string;
-  /** When the point was generated. */
-  createdAt?: string;
-  /** When its loss (or failure) was recorded. */
-  evaluatedAt?: string;
 }
 
 /** HyperParameterSetList is a list of HyperParameterSet objects. */
@@ -571,6 +581,3 @@ export interface HyperParameterSetList {
   metadata?: { resourceVersion?: string; continue?: string };
   items: HyperParameterSet[];
 }
-
-/** HyperParameterSetStatusPointsItemStateValues lists the allowed values of state. */
-export const HyperParameterSetStatusPointsItemStateValues = ["New", "Evaluated", "Failed"] as const;
