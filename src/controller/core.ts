@@ -234,6 +234,13 @@ function store(w: Work, points: readonly StoredPoint[]): number {
       const { firstId, lastId } = setRange(chunk.k, w.perSet);
       w.actions.push({ kind: "createSet", name, firstId, lastId });
       w.created.add(chunk.k);
+      if (chunk.k === 1) {
+        w.events.push({
+          type: "Normal",
+          reason: "SetCreated",
+          message: `created HyperParameterSet ${name} for ids ${firstId}-${lastId}: each set holds ${w.perSet} points, point id i in set ${w.req.metadata?.name}-<ceil(i / ${w.perSet})>`,
+        });
+      }
     }
     w.actions.push({ kind: "storePoints", name, stored: held.length, points: fresh });
     added += fresh.length;

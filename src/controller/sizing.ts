@@ -10,7 +10,7 @@ export const MAX_OBJECT_BYTES = 512 * 1024;
 /** MAX_REASON_CHARS is spec.failed's maxLength in the CRD. */
 export const MAX_REASON_CHARS = 128;
 /** SET_OVERHEAD_BYTES is room for a set's metadata, managedFields and the JSON around its points. */
-export const SET_OVERHEAD_BYTES = 4 * 1024;
+export const SET_OVERHEAD_BYTES = 2 * 1024;
 /** NUMBER_BYTES is the longest JSON number a float can print as, such as -1.2345678901234567e-308. */
 const NUMBER_BYTES = 24;
 /** POINT_OVERHEAD_BYTES: {"id":"123456789","generation":1000000,"params":{}}, */

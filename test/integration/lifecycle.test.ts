@@ -18,7 +18,7 @@ import {
   waitForPhase,
   waitForPoints,
 } from "../support/hpo.ts";
-import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
+import { deleteNamespace, kubectl, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
 
 let ns = "";
@@ -26,7 +26,11 @@ let op: OperatorProcess;
 
 beforeAll(async () => {
   ns = newNamespace("life");
-  op = await startOperatorProcess({ kubeconfig: inject("kubeconfig"), args: [`--namespaces=${ns}`] });
+  // Small sets (13 points of this space each), so that requests here span several of them.
+  op = await startOperatorProcess({
+    kubeconfig: inject("kubeconfig"),
+    args: [`--namespaces=${ns}`, "--set-bytes=4096"],
+  });
 });
 afterAll(async () => {
   await op?.kill("SIGTERM");
@@ -69,10 +73,12 @@ describe("a whole lifecycle", () => {
     const req = await waitForPhase(ns, "life", "Waiting");
     expect(req.status?.points).toEqual({ total: 11, evaluated: 1, unevaluated: 10, failed: 0 });
 
-    // A user reads the points with kubectl and reports losses one by one...
-    const fromKubectl = JSON.parse(kubectlOk(["get", "-n", ns, "hps", "life", "-o", "json"])).status
-      .points as Point[];
-    expect(fromKubectl.map((p) => p.id)).toEqual(pts.map((p) => p.id));
+    // A user reads the points with kubectl (13 to a set here) and reports losses one by one...
+    const sets = JSON.parse(kubectlOk(["get", "-n", ns, "hps", "-l", "hpo.dev/request=life", "-o", "json"]))
+      .items as { metadata: { name: string }; spec: { firstId: number; lastId: number }; status: { points: Point[] } }[];
+    expect(sets.map((s) => [s.metadata.name, s.spec.firstId, s.spec.lastId])).toEqual([["life-1", 1, 13]]);
+    expect(sets.flatMap((s) => s.status.points).map((p) => p.id)).toEqual(pts.map((p) => p.id));
+    expect(req.status?.pointsPerSet).toBe(13);
     const reported = new Map<string, number>([["1", 0.41]]);
     for (const p of pts.slice(1, 6)) {
       reported.set(p.id, lossOf(p));
@@ -104,6 +110,10 @@ describe("a whole lifecycle", () => {
     const done = await waitForPhase(ns, "life", "Finished");
     const final = (await points(ns, "life")) as Point[];
     expect(final).toHaveLength(25);
+    expect([...new Set(final.map((p) => p.set))]).toEqual(["life-1", "life-2"]);
+    const listed = kubectlOk(["get", "-n", ns, "hps", "-l", "hpo.dev/request=life"]);
+    expect(listed).toMatch(/life-1\s+life\s+1\s+13\s+13/);
+    expect(listed).toMatch(/life-2\s+life\s+14\s+26\s+12/);
     expect(new Set(final.map((p) => p.id)).size).toBe(25);
     for (const p of final) expect(p.loss).toBe(reported.get(p.id));
     const [bestId, bestLoss] = [...reported].sort(
@@ -163,20 +173,32 @@ describe("minUnevaluatedPoints overlaps generation with evaluation", () => {
 });
 
 describe("a HyperParameterSet deleted by hand", () => {
-  it("is created again, with a Warning, and new ids continue after the ones handed out", async () => {
+  it("is told once with a Warning, and new ids continue after the ones handed out", async () => {
     applyRequest(ns, "gone", { method: "random", searchSpace: space, pointsPerGeneration: 3, maxPoints: 30 });
     const gen1 = await waitForPoints(ns, "gone", 3);
     await reportLosses(ns, "gone", Object.fromEntries(gen1.map((p, i) => [p.id, i])));
     await waitForPoints(ns, "gone", 6);
-    kubectlOk(["delete", "-n", ns, "hps", "gone", "--wait=true"]);
-    // The request's status still counts 6 points; the new set starts at id 7, never at 1 again.
+    kubectlOk(["delete", "-n", ns, "hps", "gone-1", "--wait=true"]);
+    // Its points are gone; the set is created again for the next ids, which start at 7, never at 1.
     const again = await waitForPoints(ns, "gone", 3);
     expect(again.map((p) => p.id)).toEqual(["7", "8", "9"]);
-    const warning = await waitFor("the SetRecreated event", async () =>
-      (await eventsOf(ns, "gone")).find((e) => e.reason === "SetRecreated"),
-    );
-    expect(warning.type).toBe("Warning");
-    expect(warning.message).toMatch(/its 6 points and their losses are gone.*new ids continue after 6/);
+    expect(again.every((p) => p.set === "gone-1")).toBe(true);
+    const req = await waitFor("deletedSets", async () => {
+      const r = await getRequest(ns, "gone");
+      return r?.status?.deletedSets?.length ? r : undefined;
+    });
+    expect(req.status?.deletedSets).toEqual([1]);
+    const warnings = await waitFor("the SetDeleted event", async () => {
+      const w = (await eventsOf(ns, "gone")).filter((e) => e.reason === "SetDeleted");
+      return w.length > 0 ? w : undefined;
+    });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]?.type).toBe("Warning");
+    expect(warnings[0]?.message).toMatch(/gone-1 was deleted: its points \(ids 1-13\).*new ids continue after 6/);
+    // A loss for a point that went with the set is refused by the API server, naming what it holds.
+    const refused = kubectl(["patch", "-n", ns, "hps", "gone-1", "--type", "merge", "-p", '{"spec":{"losses":{"2":0.5}}}']);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain("it holds ids 7 to 9");
   });
 });
 
@@ -199,51 +221,36 @@ describe("suspend", () => {
 });
 
 describe("bad input never crashes the operator nor loses a loss", () => {
-  it("reports a loss for an unknown id, a second different loss and a loss on a failed point", async () => {
+  it("the API server refuses a loss for an unknown id, a second different loss and a loss on a failed point", async () => {
     applyRequest(ns, "bad", { method: "random", searchSpace: space, pointsPerGeneration: 3, maxPoints: 3 });
     const [a, b, c] = (await waitForPoints(ns, "bad", 3)) as [Point, Point, Point];
-    kubectlOk([
-      "patch",
-      "-n",
-      ns,
-      "hps",
-      "bad",
-      "--type",
-      "merge",
-      "-p",
-      `{"spec":{"failed":{"${c.id}":"OOMKilled"}}}`,
-    ]);
-    await reportLosses(ns, "bad", { [a.id]: 0.5, "99": 0.1 });
-    await waitFor(
-      "the loss of a recorded",
-      async () => (await getRequest(ns, "bad"))?.status?.points?.evaluated === 1,
-    );
-    await reportLosses(ns, "bad", { [a.id]: 0.7, [c.id]: 0.2 });
-    const set = await waitFor("three messages", async () => {
-      const s = await getSet(ns, "bad");
-      return (s?.status?.messages?.length ?? 0) >= 3 ? s : undefined;
-    });
-    const msgs = set.status?.messages ?? [];
-    expect(msgs).toContain("loss 0.1 for point 99 ignored: there is no point 99 (ids run from 1 to 3)");
-    expect(msgs).toContain(
-      `a second, different loss 0.7 for point ${a.id} ignored: the first recorded loss 0.5 stands`,
-    );
-    expect(msgs).toContain(`loss 0.2 for point ${c.id} ignored: the point is marked failed (OOMKilled)`);
-    const byId = Object.fromEntries((set.status?.points ?? []).map((p) => [p.id, p]));
+    const patch = (spec: unknown) =>
+      kubectl(["patch", "-n", ns, "hps", "bad-1", "--type", "merge", "-p", JSON.stringify({ spec })]);
+    expect(patch({ failed: { [c.id]: "OOMKilled" } }).code).toBe(0);
+    expect(patch({ losses: { [a.id]: 0.5 } }).code).toBe(0);
+    const unknown = patch({ losses: { "9": 0.1 } });
+    expect(unknown.code).not.toBe(0);
+    expect(unknown.stderr).toContain("spec.losses names a point this set does not hold: it holds ids 1 to 3");
+    const second = patch({ losses: { [a.id]: 0.7 } });
+    expect(second.code).not.toBe(0);
+    expect(second.stderr).toContain("the first reported loss of a point stands");
+    const onFailed = patch({ losses: { [c.id]: 0.2 } });
+    expect(onFailed.code).not.toBe(0);
+    expect(onFailed.stderr).toContain("a point has one outcome");
+    const removed = patch({ losses: null });
+    expect(removed.code).not.toBe(0);
+    expect(removed.stderr).toContain("spec.losses cannot be removed");
+    const elsewhere = patch({ losses: { "5000": 0.1 } });
+    expect(elsewhere.code).not.toBe(0);
+    expect(elsewhere.stderr).toContain("names a point of another set");
+    const byId = Object.fromEntries((await points(ns, "bad")).map((p) => [p.id, p]));
     expect(byId[a.id]).toMatchObject({ state: "Evaluated", loss: 0.5 });
     expect(byId[c.id]).toMatchObject({ state: "Failed", reason: "OOMKilled" });
-    // Events are posted off the reconcile path: wait for them.
-    const warnings = await waitFor("three ReportIgnored events", async () => {
-      const w = (await eventsOf(ns, "bad")).filter(
-        (e) => e.type === "Warning" && e.reason === "ReportIgnored",
-      );
-      return w.length >= 3 ? w : undefined;
-    });
-    expect(warnings.map((e) => e.message).sort()).toEqual([...msgs].sort());
-    // The request still ends: b is reported; c failed, so the end is SubFinished.
+    // The request still ends: b is reported; c failed, so the end is SubFinished. Nothing was ignored.
     await reportLosses(ns, "bad", { [b.id]: 0.3 });
     const done = await waitForPhase(ns, "bad", "SubFinished");
     expect(done.status?.points).toEqual({ total: 3, evaluated: 2, unevaluated: 0, failed: 1 });
+    expect((await eventsOf(ns, "bad")).filter((e) => e.type === "Warning")).toEqual([]);
     expect(op.child.exitCode).toBeNull();
   });
 
