@@ -20,7 +20,7 @@ import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { HyperParameterSet, Point } from "../src/api/index.ts";
+import { type HPORequest, type HyperParameterSet, setNameOf } from "../src/api/index.ts";
 import { JsonPatch, KubeClient, loadKubeConfig, paths } from "../src/runtime/client.ts";
 import { installCrds, repoRoot, startControlPlane } from "../test/support/controlplane.ts";
 import { metricSum, startOperatorProcess } from "../test/support/operator.ts";
@@ -71,15 +71,15 @@ const patchLoss = (ns: string, name: string, losses: Record<string, number>) =>
   client.mergePatch(setPath(ns, name), { spec: { losses } }, { timeoutMs: 120_000 });
 
 /**
- * watchSet follows one set and calls onSet with each new copy; a watch that ends (the API server
- * closes watches after a while) is resumed from the last resourceVersion seen.
+ * watchSets follows the sets of one request (label hpo.dev/request) and calls onSet with each new
+ * copy; a watch that ends (the API server closes watches after a while) is resumed.
  */
-function watchSet(ns: string, name: string, onSet: (s: HyperParameterSet) => void): AbortController {
+function watchSets(ns: string, request: string, onSet: (s: HyperParameterSet) => void): AbortController {
   const ac = new AbortController();
   void (async () => {
     let rv: string | undefined;
     while (!ac.signal.aborted) {
-      const query = { watch: true, fieldSelector: `metadata.name=${name}`, resourceVersion: rv };
+      const query = { watch: true, labelSelector: `hpo.dev/request=${request}`, resourceVersion: rv };
       try {
         for await (const line of client.lines(paths.collection(API, "hyperparametersets", ns), {
           query,
@@ -96,7 +96,7 @@ function watchSet(ns: string, name: string, onSet: (s: HyperParameterSet) => voi
         }
       } catch (e) {
         if (!ac.signal.aborted)
-          process.stderr.write(`watch of ${name} ended: ${(e as Error).message}; resuming\n`);
+          process.stderr.write(`watch of ${request} ended: ${(e as Error).message}; resuming\n`);
       }
     }
   })();
@@ -111,91 +111,88 @@ async function until(check: () => Promise<boolean>, timeoutMs = 120_000): Promis
   }
 }
 
+const getReq = (ns: string, name: string) =>
+  client.get<HPORequest>(paths.object(API, "hporequests", ns, name));
+
 /**
  * latency runs one request with pointsPerGeneration 1 seeded with `base` evaluated points: each
  * loss on its newest point crosses the threshold (0 unevaluated) and asks for the next. It returns
- * the time from sending the patch to the watch showing the new point, after `warmup` samples.
+ * the time from sending the patch to the watch showing the new point, after `warmup` samples, and
+ * the newest set's points at the end (for the floor).
  */
 async function latency(
   name: string,
   base: number,
   samples: number,
   warmup = 10,
-): Promise<{ ms: number[]; points: Point[] }> {
+): Promise<{ ms: number[]; last: HyperParameterSet | undefined }> {
   const initialPoints = Array.from({ length: base }, (_, i) => ({
     params: { x: (i + 0.5) / base, n: 1 + (i % 9) },
     loss: 1 + i / base,
   }));
   await request(name, "default", { pointsPerGeneration: 1, maxPoints: 100_000, initialPoints });
-  let latest: HyperParameterSet | undefined;
+  const held = new Map<string, HyperParameterSet>();
   let waiter: (() => void) | undefined;
-  const watch = watchSet("default", name, (s) => {
-    latest = s;
+  const watch = watchSets("default", name, (s) => {
+    held.set(s.metadata?.name ?? "", s);
     waiter?.();
   });
-  const count = () => latest?.status?.points?.length ?? 0;
+  const count = () => [...held.values()].reduce((a, s) => a + (s.status?.points?.length ?? 0), 0);
   const waitCount = (n: number) =>
     new Promise<void>((res) => {
       waiter = () => count() >= n && res();
       waiter();
     });
   await waitCount(base + 1);
+  const perSet = (await getReq("default", name)).status?.pointsPerSet ?? 1;
   const out: number[] = [];
   for (let i = 1; i <= samples + warmup; i++) {
     const t0 = performance.now();
-    await patchLoss("default", name, { [String(base + i)]: Math.random() });
+    const id = base + i;
+    await patchLoss("default", setNameOf(name, id, perSet), { [String(id)]: Math.random() });
     await waitCount(base + i + 1);
     if (i > warmup) out.push(performance.now() - t0);
   }
   watch.abort();
-  const points = latest?.status?.points ?? [];
+  const last = [...held.values()].sort((a, b) => b.spec.firstId - a.spec.firstId)[0];
   await client.delete(paths.object(API, "hporequests", "default", name)).catch(() => undefined);
-  await client.delete(setPath("default", name)).catch(() => undefined); // no garbage collector here
-  return { ms: out, points };
+  for (const s of held.keys()) await client.delete(setPath("default", s)).catch(() => undefined); // no garbage collector here
+  return { ms: out, last };
 }
 
 /**
- * floor times what the API server alone takes for each sample of a latency run: the same loss
- * merge patch and the same status write (the point evaluated, the next one added), with the points
- * that run produced, sent back to back by the benchmark on a set no request owns (the operator
- * looks it up, finds no request and writes nothing).
+ * floor times what the API server alone takes for each sample of a latency run: a loss merge patch
+ * and the operator's append of the next point, on a set like the newest one that run wrote (no
+ * request owns it: the operator writes nothing), sent back to back by the benchmark.
  */
-async function floor(run: Point[], first: number, samples: number): Promise<number[]> {
-  const name = `floor-${first}`;
-  const fresh = (p: Point): Point => ({
-    id: p.id,
-    params: p.params,
-    generation: p.generation,
-    state: "New",
-    createdAt: p.createdAt,
-  });
+async function floor(like: HyperParameterSet | undefined, samples: number): Promise<number[]> {
+  const name = `floor-${like?.metadata?.name}`;
+  const pts = like?.status?.points ?? [];
+  const keep = pts.slice(0, Math.max(1, pts.length - samples - 1));
   await client.create(paths.collection(API, "hyperparametersets", "default"), {
     apiVersion: API,
     kind: "HyperParameterSet",
     metadata: { name },
-    spec: { request: name },
+    spec: { request: name, firstId: like?.spec.firstId ?? 1, lastId: like?.spec.lastId ?? 1000 },
   });
-  const points = [...run.slice(0, first), fresh(run[first] as Point)];
   const status = paths.object(API, "hyperparametersets", "default", name, "status");
-  let revision = 1;
-  await client.request("PATCH", status, {
-    body: [{ op: "add", path: "/status", value: { revision, total: points.length, points } }],
-    contentType: JsonPatch,
-  });
+  await client.mergePatch(status, { status: { total: keep.length, points: keep } });
   const out: number[] = [];
-  for (let i = first; i < first + samples && i + 1 < run.length; i++) {
+  let total = keep.length;
+  for (let i = 0; i < samples && total < pts.length; i++) {
     const t0 = performance.now();
-    const evaluated = run[i] as Point;
-    await patchLoss("default", name, { [evaluated.id]: evaluated.loss ?? 0 });
-    points[i] = evaluated;
-    points.push(fresh(run[i + 1] as Point));
+    const id = keep.at(-1)?.id ?? "1";
+    await patchLoss("default", name, { [id]: 0.5 }).catch(() => undefined);
     await client.request("PATCH", status, {
       body: [
-        { op: "test", path: "/status/revision", value: revision },
-        { op: "replace", path: "/status", value: { revision: ++revision, total: points.length, points } },
+        { op: "test", path: "/status/total", value: total },
+        { op: "add", path: "/status/points/-", value: pts[total] },
+        { op: "replace", path: "/status/total", value: total + 1 },
       ],
       contentType: JsonPatch,
     });
+    keep.push(pts[total] as (typeof pts)[number]);
+    total++;
     out.push(performance.now() - t0);
   }
   await client.delete(setPath("default", name)).catch(() => undefined);
@@ -220,10 +217,11 @@ async function throughput(prefix: string, sets: number, clients: number): Promis
   for (const name of names)
     await request(name, "default", { pointsPerGeneration: PATCHES, maxPoints: PATCHES });
   const count = async (field: "total" | "evaluated") => {
-    const sets = await Promise.all(names.map((n) => client.get<HyperParameterSet>(setPath("default", n))));
-    return sets.every((s) => (s.status?.[field] ?? 0) === PATCHES);
+    const reqs = await Promise.all(names.map((n) => getReq("default", n)));
+    return reqs.every((r) => (r.status?.points?.[field] ?? 0) === PATCHES);
   };
   await until(() => count("total"));
+  const perSet = (await getReq("default", names[0] as string)).status?.pointsPerSet ?? 1;
   const t0 = performance.now();
   await Promise.all(
     names.map(async (name) => {
@@ -231,7 +229,7 @@ async function throughput(prefix: string, sets: number, clients: number): Promis
       const reporter = async () => {
         while (next <= PATCHES) {
           const id = next++;
-          await patchLoss("default", name, { [String(id)]: id / PATCHES });
+          await patchLoss("default", setNameOf(name, id, perSet), { [String(id)]: id / PATCHES });
         }
       };
       await Promise.all(Array.from({ length: clients }, reporter));
@@ -242,7 +240,6 @@ async function throughput(prefix: string, sets: number, clients: number): Promis
   const done = performance.now();
   for (const name of names) {
     await client.delete(paths.object(API, "hporequests", "default", name)).catch(() => undefined);
-    await client.delete(setPath("default", name)).catch(() => undefined);
   }
   const total = PATCHES * sets;
   return {
@@ -291,12 +288,10 @@ async function memory(): Promise<{ requests: number; rssMb: number; rssIdleMb: n
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   await until(async () => {
-    const list = await client.get<{ items: HyperParameterSet[] }>(
-      paths.collection(API, "hyperparametersets"),
-    );
+    const list = await client.get<{ items: HPORequest[] }>(paths.collection(API, "hporequests"));
     return (
-      list.items.filter((s) => s.metadata?.namespace?.startsWith("mem-") && s.status?.total === 3).length ===
-      REQUESTS
+      list.items.filter((r) => r.metadata?.namespace?.startsWith("mem-") && r.status?.points?.total === 3)
+        .length === REQUESTS
     );
   }, 600_000);
   await settle();
@@ -322,7 +317,7 @@ try {
   for (const size of SIZES) {
     const run = await latency(`latency-${size}`, size, SIZED);
     const e2e = stats(run.ms);
-    const api = stats(await floor(run.points, size + 10, SIZED));
+    const api = stats(await floor(run.last, SIZED));
     bySize.push({ size, endToEnd: e2e, apiServerFloor: api });
     process.stderr.write(
       `latency at ${size}: p50 ${e2e.p50.toFixed(1)} ms, floor ${api.p50.toFixed(1)} ms\n`,

@@ -11,8 +11,9 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import type { HPORequest, HyperParameterSet, Point } from "../src/api/index.ts";
-import { KubeClient, loadKubeConfig, MergePatch, paths } from "../src/runtime/client.ts";
+import type { HPORequest, Point } from "../src/api/index.ts";
+import { HpoClient } from "../src/client/index.ts";
+import { KubeClient, loadKubeConfig, paths } from "../src/runtime/client.ts";
 import {
   buildControlPlane,
   type ControlPlane,
@@ -65,25 +66,25 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-/** fleet is a simulated training fleet: each new point is "trained" for 50–300 ms, then reported. */
-function fleet(client: KubeClient, name: string) {
+/**
+ * fleet is a simulated training fleet: each new point is "trained" for 50–300 ms, then its loss is
+ * reported with the TypeScript client (which finds the set that holds the point).
+ */
+function fleet(hpo: HpoClient, name: string) {
   const started = new Set<string>();
   const history: number[] = [];
   let stopped = false;
-  const setPath = paths.object(API, "hyperparametersets", NS, name);
   const loop = (async () => {
     while (!stopped) {
-      const set = await client.get<HyperParameterSet>(setPath).catch(() => undefined);
-      for (const p of set?.status?.points ?? []) {
-        if (p.state !== "New" || started.has(p.id)) continue;
+      const fresh = await hpo.getHyperParameters({ name, namespace: NS }, { status: "new" }).catch(() => []);
+      for (const p of fresh) {
+        if (started.has(p.id)) continue;
         started.add(p.id);
         setTimeout(
           () => {
             const l = loss(p);
             history.push(l);
-            void client
-              .mergePatch(setPath, { spec: { losses: { [p.id]: l } } }, { contentType: MergePatch })
-              .catch(() => {});
+            void hpo.updateHyperParameter({ name, namespace: NS }, p.id, l).catch(() => {});
           },
           50 + Math.random() * 250,
         );
@@ -123,6 +124,7 @@ async function run(): Promise<void> {
     installCrds(kubectl, kubeconfig);
     say("installed the CRDs (hporequests.hpo.dev, hyperparametersets.hpo.dev)");
     const client = new KubeClient(loadKubeConfig(kubeconfig));
+    const hpo = new HpoClient({ kube: client, namespace: NS });
     await client
       .create("/api/v1/namespaces", { apiVersion: "v1", kind: "Namespace", metadata: { name: NS } })
       .catch(() => {});
@@ -141,7 +143,7 @@ async function run(): Promise<void> {
       });
       say(`applied HPORequest demo-${method}: ${BUDGET} points in batches of ${BATCH}`);
     }
-    const fleets = ["bayesian", "random"].map((m) => fleet(client, `demo-${m}`));
+    const fleets = ["bayesian", "random"].map((m) => fleet(hpo, `demo-${m}`));
     const deadline = Date.now() + 5 * 60_000;
     const phaseOf = async (m: string) =>
       (await client.get<HPORequest>(paths.object(API, "hporequests", NS, `demo-${m}`))).status;
@@ -163,17 +165,15 @@ async function run(): Promise<void> {
     await Promise.all(fleets.map((f) => f.stop()));
 
     const sets = await Promise.all(
-      ["bayesian", "random"].map((m) =>
-        client.get<HyperParameterSet>(paths.object(API, "hyperparametersets", NS, `demo-${m}`)),
-      ),
+      ["bayesian", "random"].map((m) => hpo.getHyperParameters({ name: `demo-${m}`, namespace: NS })),
     );
     const best = (await phaseOf("bayesian"))?.best;
     say(
       `\nbest point (bayesian): ${JSON.stringify(best?.params)} with loss ${best?.loss?.toFixed(5)} (the optimum is about -3.135)`,
     );
     const svg = convergenceSvg("Hartmann-4: best loss so far", [
-      { name: "bayesian (hpo-operator)", values: bestSoFar(sets[0]?.status?.points ?? []) },
-      { name: "random search", values: bestSoFar(sets[1]?.status?.points ?? []) },
+      { name: "bayesian (hpo-operator)", values: bestSoFar(sets[0] ?? []) },
+      { name: "random search", values: bestSoFar(sets[1] ?? []) },
     ]);
     const out = join(repoRoot, values.out as string);
     writeFileSync(out, svg);

@@ -19,6 +19,7 @@ import {
   HyperParameterSetResource,
   LABEL_REQUEST,
   type Point,
+  pointsOfSet,
   pointsOfSets,
   setNameOf,
   setsOfRequest,
@@ -149,6 +150,24 @@ export class HpoClient {
   }
 
   /**
+   * getHyperParameter reads one point, with its state, from the one set that holds it (two small
+   * reads, whatever the size of the request). UnknownPointError when there is no such point.
+   */
+  async getHyperParameter(request: RequestRef, id: string | number): Promise<Point> {
+    const pid = pointId(id);
+    const { req, setName, set } = await this.setFor(request, pid);
+    const point = pointsOfSet(set, req.spec.initialPoints).find((p) => p.id === pid);
+    if (!point) {
+      const { name } = this.ref(request);
+      throw new UnknownPointError(
+        `HPORequest "${name}" has no point ${pid} (it would be in ${setName})`,
+        pid,
+      );
+    }
+    return point;
+  }
+
+  /**
    * updateHyperParameter reports a point's loss (iDDS update_hyperparameter) with one merge patch of
    * spec.losses on the set that holds the point (found by the rule of docs/api.md, without listing).
    * It refuses a loss that is not a finite number, an id that is not one of the request's points,
@@ -164,15 +183,15 @@ export class HpoClient {
     return this.report(request, pointId(id), { reason: checkReason(reason) });
   }
 
-  /** setFor reads the request and the set that holds point id (undefined when that set does not exist). */
+  /** setFor reads the request and the set that holds point id; UnknownPointError when there is none. */
   private async setFor(
     request: RequestRef,
     id: string,
-  ): Promise<{ req: HPORequest; setName: string; set: HyperParameterSet | undefined }> {
+  ): Promise<{ req: HPORequest; setName: string; set: HyperParameterSet }> {
     const { namespace, name } = this.ref(request);
     const req = await this.getRequest(request);
     const perSet = req.status?.pointsPerSet;
-    if (!perSet) {
+    if (!perSet || !req.status?.points?.total) {
       throw new UnknownPointError(
         `HPORequest "${name}" has no point ${id}: it has no points yet (the operator has not served it)`,
         id,
@@ -185,8 +204,11 @@ export class HpoClient {
       );
       return { req, setName, set };
     } catch (e) {
-      if (e instanceof NotFoundError) return { req, setName, set: undefined };
-      throw explain(e, namespace, name);
+      if (!(e instanceof NotFoundError)) throw explain(e, namespace, name);
+      throw new UnknownPointError(
+        `HPORequest "${name}" has no point ${id}: the set ${setName} that would hold it does not exist`,
+        id,
+      );
     }
   }
 
@@ -194,7 +216,8 @@ export class HpoClient {
     const { namespace, name } = this.ref(request);
     const { req, setName, set } = await this.setFor(request, id);
     const result = { namespace, request: name, id, set: setName };
-    if (planReport(set, req.spec.initialPoints, name, id, outcome) === "done") return { ...result, changed: false };
+    if (planReport(set, req.spec.initialPoints, name, id, outcome) === "done")
+      return { ...result, changed: false };
     const spec =
       "loss" in outcome ? { losses: { [id]: outcome.loss } } : { failed: { [id]: outcome.reason } };
     try {
@@ -203,7 +226,8 @@ export class HpoClient {
       });
     } catch (e) {
       // The API server enforces the same rules (a report that raced another one): say so plainly.
-      if (e instanceof InvalidError) throw new OutcomeConflictError(`point ${id} of "${name}": ${e.message}`, id);
+      if (e instanceof InvalidError)
+        throw new OutcomeConflictError(`point ${id} of "${name}": ${e.message}`, id);
       throw explain(e, namespace, name);
     }
     return { ...result, changed: true };

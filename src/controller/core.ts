@@ -18,14 +18,7 @@ import {
   type Policy,
   planGeneration,
 } from "./lifecycle.ts";
-import {
-  combine,
-  type Direction,
-  initialPoints,
-  type Summary,
-  storedBatch,
-  summaryOfSet,
-} from "./points.ts";
+import { combine, type Direction, initialPoints, type Summary, storedBatch, summaryOfSet } from "./points.ts";
 import { maxParamsBytes, paramsBytes, paramsBytesOf, pointsPerSet } from "./sizing.ts";
 import { seedOf, validateSpec } from "./spec.ts";
 
@@ -257,7 +250,8 @@ function carryOut(w: Work, plan: GenerationPlan): void {
       w.requeueAfterMs = plan.afterMs;
       return;
     case "complete": {
-      const lg = w.lastGeneration?.number === plan.number ? w.lastGeneration : { requested: plan.added, attempts: 1 };
+      const lg =
+        w.lastGeneration?.number === plan.number ? w.lastGeneration : { requested: plan.added, attempts: 1 };
       w.lastGeneration = {
         ...lg,
         number: plan.number,
@@ -307,12 +301,21 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
   const lg = {
     ...(w.lastGeneration?.number === plan.number && w.lastGeneration.state === "Running"
       ? w.lastGeneration
-      : { number: plan.number, requested: plan.count, firstId: plan.firstId, attempts: plan.attempt, startedAt: now }),
+      : {
+          number: plan.number,
+          requested: plan.count,
+          firstId: plan.firstId,
+          attempts: plan.attempt,
+          startedAt: now,
+        }),
     completedAt: now,
   };
   w.actions.push({ kind: "settle", number: plan.number });
   const method = w.req.spec.method;
-  const big = result.kind === "points" && !w.space ? result.points.findIndex((p) => paramsBytes(p) > w.settings.paramsBytesWithoutSpace) : -1;
+  const big =
+    result.kind === "points" && !w.space
+      ? result.points.findIndex((p) => paramsBytes(p) > w.settings.paramsBytesWithoutSpace)
+      : -1;
   if (big >= 0) {
     const bytes = paramsBytes((result as { points: unknown[] }).points[big]);
     result = {
@@ -344,7 +347,15 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
   const points = storedBatch(result.points.slice(0, plan.count), plan.number, plan.firstId);
   store(w, points);
   w.summary = combine(
-    [w.summary, { counts: { total: points.length, evaluated: 0, unevaluated: points.length, failed: 0 }, best: undefined, maxId: plan.firstId + points.length - 1, latest: { number: plan.number, added: points.length, firstId: plan.firstId } }],
+    [
+      w.summary,
+      {
+        counts: { total: points.length, evaluated: 0, unevaluated: points.length, failed: 0 },
+        best: undefined,
+        maxId: plan.firstId + points.length - 1,
+        latest: { number: plan.number, added: points.length, firstId: plan.firstId },
+      },
+    ],
     w.direction,
   );
   const last = plan.firstId + points.length - 1;
@@ -399,7 +410,11 @@ function finish(w: Work): Decision {
   if (before !== status.phase && change !== "none") {
     const phase = status.phase ?? "";
     if (!["Generating", "Waiting", "Pending"].includes(phase)) {
-      w.events.push({ type: phase === "Failed" ? "Warning" : "Normal", reason: phase, message: status.message ?? phase });
+      w.events.push({
+        type: phase === "Failed" ? "Warning" : "Normal",
+        reason: phase,
+        message: status.message ?? phase,
+      });
     }
   }
   const d: Decision = {

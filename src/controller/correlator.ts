@@ -1,17 +1,16 @@
 /**
- * EventCorrelator decides what becomes of an event before it is sent, as client-go's event
- * correlator does: a repeat of an event (same object, type, reason and message) within the interval
- * updates the first one's count instead of making a new Event; more than maxSimilar distinct
+ * EventCorrelator decides what becomes of an event before it is sent, after client-go's event
+ * correlator: a repeat of an event (same object, type, reason and message) within the interval is
+ * not sent again, and the next one sent after the interval says how many repeats it stands for
+ * (client-go patches a count instead; not patching keeps the operator's permissions to creating
+ * Events); more than maxSimilar distinct
  * messages with the same object, type and reason within the interval are combined into one event;
  * and each object gets at most burst events, refilled one per refillMs (the spam filter). Pure
  * bookkeeping with an injected clock; EventRecorder (events.ts) carries the result out.
  */
 
-/** Correlated is what to do with an event. */
-export type Correlated =
-  | { action: "create"; key: string; message: string }
-  | { action: "update"; key: string; count: number }
-  | { action: "drop" };
+/** Correlated is what to do with an event: send it (with this message), or drop it. */
+export type Correlated = { action: "create"; message: string } | { action: "drop"; repeat: boolean };
 
 /** CorrelatorOptions tune the correlator (defaults are client-go's). */
 export interface CorrelatorOptions {
@@ -29,7 +28,9 @@ export interface CorrelatorOptions {
 }
 
 interface Seen {
-  count: number;
+  /** repeats counts the copies dropped since the last one sent. */
+  repeats: number;
+  /** at is when the last copy was sent. */
   at: number;
 }
 
@@ -76,19 +77,15 @@ export class EventCorrelator {
     const key = `${group}\u0000${text === message ? message : "(combined)"}`;
     const prior = this.seen.get(key);
     if (prior && now - prior.at < this.intervalMs) {
-      if (!this.take(object, now)) return { action: "drop" };
-      prior.count++;
-      prior.at = now;
-      return { action: "update", key, count: prior.count };
+      prior.repeats++;
+      return { action: "drop", repeat: true };
     }
-    if (!this.take(object, now)) return { action: "drop" };
-    remember(this.seen, key, { count: 1, at: now }, this.maxKeys);
-    return { action: "create", key, message: text };
-  }
-
-  /** forgetKey drops a deduplication entry (its Event is gone: the next repeat makes a new one). */
-  forgetKey(key: string): void {
-    this.seen.delete(key);
+    if (!this.take(object, now)) return { action: "drop", repeat: false };
+    const repeats = prior?.repeats ?? 0;
+    remember(this.seen, key, { repeats: 0, at: now }, this.maxKeys);
+    const more =
+      repeats > 0 ? ` (seen ${repeats} more time${repeats === 1 ? "" : "s"} before, not sent again)` : "";
+    return { action: "create", message: `${text}${more}` };
   }
 
   private similarOf(group: string, now: number): Similar {

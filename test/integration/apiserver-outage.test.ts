@@ -5,7 +5,7 @@
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { HyperParameterSet } from "../../src/api/index.ts";
+import { type HyperParameterSet, pointsOfSet } from "../../src/api/index.ts";
 import { KubeClient, loadKubeConfig, MergePatch, paths } from "../../src/runtime/client.ts";
 import { type ControlPlane, installCrds, startControlPlane } from "../support/controlplane.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -25,7 +25,7 @@ afterAll(async () => {
   await cp?.stop();
 });
 
-const setPath = paths.object("hpo.dev/v1alpha1", "hyperparametersets", "default", "outage");
+const setPath = paths.object("hpo.dev/v1alpha1", "hyperparametersets", "default", "outage-1");
 async function pointIds(): Promise<string[]> {
   const s = await client.get<HyperParameterSet>(setPath).catch(() => undefined);
   return (s?.status?.points ?? []).map((p) => p.id);
@@ -72,7 +72,11 @@ describe("an API server outage", () => {
     );
     expect(Date.now() - back).toBeLessThan(30_000);
     const set = await client.get<HyperParameterSet>(setPath);
-    expect(set.status?.points?.slice(0, 4).map((p) => p.loss)).toEqual([0.1, 0.2, 0.3, 0.4]);
+    expect(
+      pointsOfSet(set)
+        .slice(0, 4)
+        .map((p) => p.loss),
+    ).toEqual([0.1, 0.2, 0.3, 0.4]);
     expect(op.child.exitCode).toBeNull();
     expect(op.logs()).toContain("list/watch failed; retrying");
     process.stderr.write(`losses applied and generation 2 stored ${took} ms after the API server returned\n`);

@@ -87,7 +87,7 @@ describe("the iDDS calls", () => {
     });
     await hpo.updateHyperParameter("idds", 2, loss(fresh[1] as never));
     await hpo.failHyperParameter({ name: "idds", namespace: ns }, 3, "OOMKilled");
-    const set = await getSet(ns, "idds");
+    const set = await getSet(ns, "idds-1");
     expect(set?.spec.losses).toEqual({ "1": loss(fresh[0] as never), "2": loss(fresh[1] as never) });
     expect(set?.spec.failed).toEqual({ "3": "OOMKilled" });
 
@@ -135,7 +135,7 @@ describe("the iDDS calls", () => {
   it("refuse an unknown id, a loss that is not a finite number, and an unknown request, clearly", async () => {
     const unknown = hpo.updateHyperParameter("idds", "99", 0.5);
     await expect(unknown).rejects.toBeInstanceOf(UnknownPointError);
-    await expect(unknown).rejects.toThrow('HPORequest "idds" has no point 99: its ids are 1-6');
+    await expect(unknown).rejects.toThrow('HPORequest "idds" has no point 99: idds-1 holds ids 1-6');
     await expect(hpo.updateHyperParameter("idds", "seven", 0.5)).rejects.toThrow(
       'point id "seven" is not a point id: ids are digits, such as "7" (see status.points[].id)',
     );

@@ -244,7 +244,7 @@ describe("large inputs and outputs", () => {
       initialPoints,
       generator: { image: "steering:test", args: args(), env: [{ name: "HPO_TEST_RECORD", value: record }] },
     });
-    await waitFor("10,002 points", async () => (await getSet(ns, "warm"))?.status?.total === 10_002, 120_000);
+    await waitFor("10,002 points", async () => (await points(ns, "warm")).length === 10_002, 120_000);
     const got = JSON.parse(readFileSync(join(record, "input-10000.json"), "utf8"));
     expect(got.points).toHaveLength(10_000);
     expect(got.points[9999]).toEqual([initialPoints[9999]?.params, initialPoints[9999]?.loss]);
@@ -302,7 +302,7 @@ describe("restarts and deletion", () => {
         const hps = kubectlOk(["get", "hps", "-n", ns, "-o", "name"]);
         return (
           left.trim() === "" &&
-          !hps.includes("/gone") &&
+          !hps.includes("/gone-") &&
           !(await kubelet.processes()).some((p) => p.pod.startsWith("gone-"))
         );
       },

@@ -36,7 +36,7 @@ function baseSet(): Obj {
     apiVersion: "hpo.dev/v1alpha1",
     kind: "HyperParameterSet",
     metadata: { name: `set-${++seq}` },
-    spec: { request: "mnist-lr" },
+    spec: { request: "mnist-lr", firstId: 1, lastId: 10 },
   };
 }
 
@@ -257,7 +257,7 @@ const invalidSets: Invalid[] = [
   {
     name: "loss keyed by a name",
     make: setWith("spec.losses", { abc: 0.1 }),
-    expect: ["spec.losses", "the keys of spec.losses are point ids, digits only"],
+    expect: ["spec.losses", "the keys of spec.losses are point ids, digits without leading zeros"],
   },
   {
     name: "loss keyed by a negative number",
@@ -272,7 +272,7 @@ const invalidSets: Invalid[] = [
   {
     name: "failure keyed by a name",
     make: setWith("spec.failed", { x: "OOMKilled" }),
-    expect: ["the keys of spec.failed are point ids, digits only"],
+    expect: ["the keys of spec.failed are point ids, digits without leading zeros"],
   },
   {
     name: "no request",
@@ -426,6 +426,15 @@ describe("fields fixed at creation stay fixed; the budget stays editable", () =>
     });
   });
 
+  it("keeps a HyperParameterSet's id range fixed", () => {
+    const s = baseSet();
+    kubectlOk(["create", "-n", ns, "-f", "-"], JSON.stringify(s));
+    const name = (s.metadata as Obj).name as string;
+    const r = kubectl(["patch", "-n", ns, "hps", name, "--type", "merge", "-p", '{"spec":{"lastId":20}}']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("spec.firstId and spec.lastId are fixed");
+  });
+
   it("keeps a HyperParameterSet's request fixed", () => {
     const s = baseSet();
     kubectlOk(["create", "-n", ns, "-f", "-"], JSON.stringify(s));
@@ -451,6 +460,24 @@ describe("reporting losses with kubectl patch", () => {
     const s = baseSet();
     name = (s.metadata as Obj).name as string;
     kubectlOk(["create", "-n", ns, "-f", "-"], JSON.stringify(s));
+    // The operator's part: the set holds points 1 to 8 (of its range 1 to 10).
+    const points = Array.from({ length: 8 }, (_, i) => ({
+      id: String(i + 1),
+      params: { x: i },
+      generation: 1,
+    }));
+    kubectlOk([
+      "patch",
+      "-n",
+      ns,
+      "hps",
+      name,
+      "--subresource=status",
+      "--type",
+      "merge",
+      "-p",
+      JSON.stringify({ status: { total: 8, points } }),
+    ]);
   });
   const patch = (p: string) => kubectl(["patch", "-n", ns, "hps", name, "--type", "merge", "-p", p]);
 
@@ -473,6 +500,45 @@ describe("reporting losses with kubectl patch", () => {
     const r = patch('{"spec":{"losses":{"seven":0.1}}}');
     expect(r.code).not.toBe(0);
     expect(r.stderr).toContain("the keys of spec.losses are point ids");
+  });
+
+  it("keeps the first loss: the same loss again is fine, another is refused", () => {
+    expect(patch('{"spec":{"losses":{"7":0.12}}}').code).toBe(0);
+    const r = patch('{"spec":{"losses":{"7":0.5}}}');
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toContain("the first reported loss of a point stands");
+  });
+
+  it("refuses a loss for a point the set does not hold yet, or holds in another set", () => {
+    const notYet = patch('{"spec":{"losses":{"9":0.1}}}');
+    expect(notYet.code).not.toBe(0);
+    expect(notYet.stderr).toContain("spec.losses names a point this set does not hold: it holds ids 1 to 8");
+    const other = patch('{"spec":{"losses":{"11":0.1}}}');
+    expect(other.code).not.toBe(0);
+    expect(other.stderr).toContain("spec.losses names a point of another set");
+    const failure = patch('{"spec":{"failed":{"9":"OOMKilled"}}}');
+    expect(failure.code).not.toBe(0);
+    expect(failure.stderr).toContain("spec.failed names a point this set does not hold");
+  });
+
+  it("refuses a second outcome of another kind, and the removal of outcomes", () => {
+    const lossOnFailed = patch('{"spec":{"losses":{"3":0.2}}}');
+    expect(lossOnFailed.code).not.toBe(0);
+    expect(lossOnFailed.stderr).toContain("a point has one outcome");
+    const failOnEvaluated = patch('{"spec":{"failed":{"1":"late"}}}');
+    expect(failOnEvaluated.code).not.toBe(0);
+    expect(failOnEvaluated.stderr).toContain("a point has one outcome");
+    for (const [field, message] of [
+      ["losses", "spec.losses cannot be removed"],
+      ["failed", "spec.failed cannot be removed"],
+    ]) {
+      const r = patch(JSON.stringify({ spec: { [field as string]: null } }));
+      expect(r.code).not.toBe(0);
+      expect(r.stderr).toContain(message);
+    }
+    const changedReason = patch('{"spec":{"failed":{"3":"Evicted"}}}');
+    expect(changedReason.code).not.toBe(0);
+    expect(changedReason.stderr).toContain("a recorded failure cannot be changed or removed");
   });
 });
 
@@ -505,7 +571,7 @@ describe("the samples and the printer columns", () => {
       "--type",
       "merge",
       "-p",
-      JSON.stringify({ status: { total: 30, evaluated: 20 } }),
+      JSON.stringify({ status: { total: 10 } }),
     ]);
 
     const hpor = kubectlOk(["get", "-n", ns, "hpor"]).split("\n");
@@ -517,8 +583,8 @@ describe("the samples and the printer columns", () => {
     expect(hpor.some((l) => /^my-steering\s+container\s/.test(l))).toBe(true);
 
     const hps = kubectlOk(["get", "-n", ns, "hps", "mnist-lr"]).split("\n");
-    expect(hps[0]).toMatch(/^NAME\s+REQUEST\s+POINTS\s+EVALUATED\s+AGE$/);
-    expect(hps[1]).toMatch(/^mnist-lr\s+mnist-lr\s+30\s+20\s+\d+s$/);
+    expect(hps[0]).toMatch(/^NAME\s+REQUEST\s+FIRST\s+LAST\s+POINTS\s+AGE$/);
+    expect(hps[1]).toMatch(/^mnist-lr\s+mnist-lr\s+1\s+10\s+10\s+\d+s$/);
 
     const both = kubectlOk(["get", "-n", ns, "hpo"]);
     expect(both).toContain("hporequest.hpo.dev/mnist-lr");

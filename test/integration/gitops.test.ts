@@ -17,7 +17,8 @@ import {
   api,
   applyRequest,
   getRequest,
-  getSet,
+  points as pointsOf,
+  setsOf,
   waitFor,
   waitForPhase,
   waitForPoints,
@@ -85,15 +86,16 @@ async function phase(name: string, want: string): Promise<HPORequest> {
   try {
     return await waitForPhase(ns, name, want);
   } catch (e) {
-    const set = await getSet(ns, name);
-    const points = set?.status?.points?.map((p) => `${p.id}:${p.state}`);
+    const sets = await setsOf(ns, name);
+    const set = { spec: sets.map((s) => s.spec), generation: sets.map((s) => s.metadata?.generation) };
+    const points = (await pointsOf(ns, name)).map((p) => `${p.id}:${p.state}`);
     const log = op
       .logs()
       .split("\n")
       .filter((l) => l.includes(name))
       .slice(-40);
     throw new Error(
-      `${(e as Error).message}\nset: ${JSON.stringify({ spec: set?.spec, generation: set?.metadata?.generation, status: { ...set?.status, points } })}\noperator log:\n${log.join("\n")}`,
+      `${(e as Error).message}\nsets: ${JSON.stringify({ ...set, points })}\noperator log:\n${log.join("\n")}`,
     );
   }
 }

@@ -135,7 +135,7 @@ describe("get, report, fail", () => {
     expect(hpo(["report", "mnist", "1", "0.52"], nsKubeconfig).stdout).toBe(
       "hporequest/mnist: point 1 already has the loss 0.52 (unchanged)\n",
     );
-    expect((await getSet(ns, "mnist"))?.spec.losses).toEqual({ "1": 0.52, "2": -0.015 });
+    expect((await getSet(ns, "mnist-1"))?.spec.losses).toEqual({ "1": 0.52, "2": -0.015 });
   });
 
   it("fail records a reason of several words", async () => {
@@ -145,7 +145,7 @@ describe("get, report, fail", () => {
       stdout: "hporequest/mnist: point 3 reported failed (OOMKilled at epoch 4)\n",
       stderr: "",
     });
-    expect((await getSet(ns, "mnist"))?.spec.failed).toEqual({ "3": "OOMKilled at epoch 4" });
+    expect((await getSet(ns, "mnist-1"))?.spec.failed).toEqual({ "3": "OOMKilled at epoch 4" });
   });
 
   it("says what is wrong, with exit code 2 for the command line and 1 for the rest", async () => {
@@ -170,7 +170,11 @@ describe("get, report, fail", () => {
       ],
       [["frobnicate"], 2, 'error: unknown command "frobnicate"'],
       [["get", "mnist", "--bogus"], 2, "error: Unknown option '--bogus'"],
-      [["report", "mnist", "99", "0.1"], 1, 'error: HPORequest "mnist" has no point 99: its ids are 1-'],
+      [
+        ["report", "mnist", "99", "0.1"],
+        1,
+        'error: HPORequest "mnist" has no point 99: mnist-1 holds ids 1-',
+      ],
       [["report", "mnist", "1", "0.6"], 1, 'error: point 1 of "mnist" already has the loss 0.52; the first'],
       [
         ["report", "mnist", "3", "0.6"],
@@ -190,7 +194,7 @@ describe("get, report, fail", () => {
       "See 'kubectl hpo --help' for usage.",
     );
     // Nothing of the refused reports reached the set.
-    expect((await getSet(ns, "mnist"))?.spec.losses).toEqual({ "1": 0.52, "2": -0.015 });
+    expect((await getSet(ns, "mnist-1"))?.spec.losses).toEqual({ "1": 0.52, "2": -0.015 });
   });
 
   it("says when the cluster cannot be reached", () => {

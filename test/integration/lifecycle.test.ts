@@ -75,7 +75,11 @@ describe("a whole lifecycle", () => {
 
     // A user reads the points with kubectl (13 to a set here) and reports losses one by one...
     const sets = JSON.parse(kubectlOk(["get", "-n", ns, "hps", "-l", "hpo.dev/request=life", "-o", "json"]))
-      .items as { metadata: { name: string }; spec: { firstId: number; lastId: number }; status: { points: Point[] } }[];
+      .items as {
+      metadata: { name: string };
+      spec: { firstId: number; lastId: number };
+      status: { points: Point[] };
+    }[];
     expect(sets.map((s) => [s.metadata.name, s.spec.firstId, s.spec.lastId])).toEqual([["life-1", 1, 13]]);
     expect(sets.flatMap((s) => s.status.points).map((p) => p.id)).toEqual(pts.map((p) => p.id));
     expect(req.status?.pointsPerSet).toBe(13);
@@ -194,9 +198,21 @@ describe("a HyperParameterSet deleted by hand", () => {
     });
     expect(warnings).toHaveLength(1);
     expect(warnings[0]?.type).toBe("Warning");
-    expect(warnings[0]?.message).toMatch(/gone-1 was deleted: its points \(ids 1-13\).*new ids continue after 6/);
+    expect(warnings[0]?.message).toMatch(
+      /gone-1 was deleted: its points \(ids 1-13\).*new ids continue after 6/,
+    );
     // A loss for a point that went with the set is refused by the API server, naming what it holds.
-    const refused = kubectl(["patch", "-n", ns, "hps", "gone-1", "--type", "merge", "-p", '{"spec":{"losses":{"2":0.5}}}']);
+    const refused = kubectl([
+      "patch",
+      "-n",
+      ns,
+      "hps",
+      "gone-1",
+      "--type",
+      "merge",
+      "-p",
+      '{"spec":{"losses":{"2":0.5}}}',
+    ]);
     expect(refused.code).not.toBe(0);
     expect(refused.stderr).toContain("it holds ids 7 to 9");
   });

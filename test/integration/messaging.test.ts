@@ -299,7 +299,9 @@ describe("without brokers", () => {
     // Both controllers' fields end up side by side, whichever wrote first.
     const req = await waitFor("the Announced condition beside the phase", async () => {
       const r = await getRequest(ns, "quiet");
-      return r?.status?.phase && r.status.conditions?.some((c) => c.type === "Announced") ? r : undefined;
+      return r?.status?.phase === "Waiting" && r.status.conditions?.some((c) => c.type === "Announced")
+        ? r
+        : undefined;
     });
     expect(req.status?.conditions?.find((c) => c.type === "Announced")).toMatchObject({
       status: "False",

@@ -124,14 +124,28 @@ export function waitForPhase(
 }
 
 /** reportLosses reports losses with kubectl merge patches, one per set that holds some of the points. */
-export async function reportLosses(ns: string, request: string, losses: Record<string, number>): Promise<void> {
+export async function reportLosses(
+  ns: string,
+  request: string,
+  losses: Record<string, number>,
+): Promise<void> {
   const bySet = new Map<string, Record<string, number>>();
   for (const [id, loss] of Object.entries(losses)) {
     const set = await setOfPoint(ns, request, id);
     bySet.set(set, { ...bySet.get(set), [id]: loss });
   }
   for (const [set, part] of bySet) {
-    kubectlOk(["patch", "-n", ns, "hps", set, "--type", "merge", "-p", JSON.stringify({ spec: { losses: part } })]);
+    kubectlOk([
+      "patch",
+      "-n",
+      ns,
+      "hps",
+      set,
+      "--type",
+      "merge",
+      "-p",
+      JSON.stringify({ spec: { losses: part } }),
+    ]);
   }
 }
 
