@@ -206,7 +206,7 @@ export class HpoClient {
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw explain(e, namespace, name);
       throw new UnknownPointError(
-        `HPORequest "${name}" has no point ${id}: the set ${setName} that would hold it does not exist`,
+        `HPORequest "${name}" has no point ${id}: ids handed out so far run up to ${handedOut(req)} (the set ${setName} that would hold it does not exist)`,
         id,
       );
     }
@@ -330,6 +330,13 @@ function loadConfig(file: string | undefined, context: string | undefined): Clie
     }
     throw new HpoClientError(`cannot load the kubeconfig: ${(e as Error).message}`, { cause: e });
   }
+}
+
+/** handedOut is the highest point id a request's status records as handed out. */
+function handedOut(req: HPORequest): number {
+  const lg = req.status?.lastGeneration;
+  const generated = lg?.firstId === undefined ? 0 : lg.firstId + (lg.state === "Succeeded" ? (lg.added ?? 0) : 0) - 1;
+  return Math.max(generated, req.spec.initialPoints?.length ?? 0);
 }
 
 /** explain turns a 404 into RequestNotFoundError or ApiNotInstalledError; other errors pass. */

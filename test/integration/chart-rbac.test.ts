@@ -120,7 +120,7 @@ beforeAll(async () => {
     applied.push(o);
   }
   proxy = await startRecordingProxy(inject("kubeconfig"), [
-    { method: "PUT", path: /\/hporequests\/[^/]+\/status$/ },
+    { method: "PATCH", path: /\/hporequests\/[^/]+\/status$/ },
     { method: "PATCH", path: /\/hyperparametersets\/[^/]+\/status$/ },
   ]);
   kubelet = await startKubelet({
@@ -229,7 +229,7 @@ describe("the chart's RBAC (namespace scope, leader election on)", () => {
     expect(refused(calls)).toEqual([]);
     // The injected conflicts happened, so the re-read paths ran.
     expect(calls.filter((c) => c.injected).map((c) => `${c.verb} ${c.resource}`)).toEqual(
-      expect.arrayContaining(["update hporequests/status", "patch hyperparametersets/status"]),
+      expect.arrayContaining(["patch hporequests/status", "patch hyperparametersets/status"]),
     );
 
     const workloadRole = find(

@@ -173,7 +173,7 @@ describe("get, report, fail", () => {
       [
         ["report", "mnist", "99", "0.1"],
         1,
-        'error: HPORequest "mnist" has no point 99: mnist-1 holds ids 1-',
+        'error: HPORequest "mnist" has no point 99: ids handed out so far run up to ',
       ],
       [["report", "mnist", "1", "0.6"], 1, 'error: point 1 of "mnist" already has the loss 0.52; the first'],
       [
