@@ -10,8 +10,10 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { builtinMethodNames, getMethod } from "../generators/methods.ts";
-import { checkPoint, compileSearchSpace, type Result } from "../generators/space.ts";
+import { compileSearchSpace, type Result } from "../generators/space.ts";
 import type { History, Params } from "../generators/types.ts";
+import { checkInput } from "../validation/idds.ts";
+import { checkBatch } from "../validation/points.ts";
 import { type CommandSpec, parseFlags as parseArgv, str, UsageError } from "./flags.ts";
 
 const usage =
@@ -95,11 +97,10 @@ export function generate(flags: GenerateFlags): Params[] {
     direction: flags.direction,
     options: flags.options,
   });
-  for (const p of result.points) {
-    const problem = checkPoint(space.value, p);
-    if (problem) throw new Error(`method ${method.name} proposed a point outside the space: ${problem}`);
-  }
-  return result.points;
+  const checked = checkBatch(space.value, result.points);
+  if (!checked.ok)
+    throw new Error(`method ${method.name} proposed a point outside the space: ${checked.error}`);
+  return checked.value;
 }
 
 /** parseFlags parses generate's flags (--name=value or --name value; dashes and underscores alike). */
@@ -203,34 +204,19 @@ export function readInput(path: string): GenerateInput {
   } catch (err) {
     throw new Error(`input file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw new Error(`input file ${path} must hold an object {"points": [...], "opt_space": ...}`);
-  }
-  const record = doc as Record<string, unknown>;
-  return { history: toHistory(path, record.points ?? []), optSpace: record.opt_space };
+  const checked = checkInput(doc);
+  if (!checked.ok) throw new Error(`input file ${path}: ${checked.error}`);
+  return { history: toHistory(checked.value.points ?? []), optSpace: checked.value.opt_space };
 }
 
-function toHistory(path: string, points: unknown): History {
-  if (!Array.isArray(points)) throw new Error(`"points" in ${path} must be a list of [point, loss] pairs`);
+/** toHistory splits checked [point, loss] pairs by their loss. */
+function toHistory(points: [Record<string, unknown>, unknown?][]): History {
   const history: History = { evaluated: [], pending: [], failed: [] };
-  points.forEach((entry, i) => {
-    const pair = Array.isArray(entry) ? entry : [];
-    const [params, loss] = pair;
-    if (
-      pair.length < 1 ||
-      pair.length > 2 ||
-      typeof params !== "object" ||
-      params === null ||
-      Array.isArray(params)
-    ) {
-      throw new Error(
-        `"points"[${i}] in ${path} must be [point, loss] with point an object; got ${JSON.stringify(entry)}`,
-      );
-    }
+  for (const [params, loss] of points) {
     const p = params as Params;
     if (loss === null || loss === undefined) history.pending.push(p);
     else if (typeof loss === "number" && Number.isFinite(loss)) history.evaluated.push({ params: p, loss });
     else history.failed.push(p);
-  });
+  }
   return history;
 }
