@@ -120,13 +120,17 @@ function metadataProblems(meta: Record<string, unknown>): Problem[] {
   return [];
 }
 
-/** operatorProblem reads validateSpec's "spec.x: message" into a problem. */
-function operatorProblem(message: string): Problem {
-  const m = /^(spec(?:\.[A-Za-z]+)*)(?:: | )(.*)$/s.exec(message);
+/** operatorProblem reads validateSpec's "spec.x[0]: message" (or "spec.x (1) is ...") into a problem. */
+export function operatorProblem(message: string): Problem {
+  const m = /^(spec[\w.[\]]*)(: | )/.exec(message);
   const field = m?.[1] ?? "spec";
-  const text = m ? (message.startsWith(`${field}:`) ? (m[2] as string) : message) : message;
+  const text = m?.[2] === ": " ? message.slice(field.length + 2) : message;
+  const path = field
+    .split(/[.[\]]+/)
+    .filter(Boolean)
+    .map((s) => (/^\d+$/.test(s) ? Number(s) : s));
   return {
-    path: field.split("."),
+    path,
     field,
     message: `${text} (the operator's check: the API server accepts this, the operator fails the request)`,
     by: "operator",
