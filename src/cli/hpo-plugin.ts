@@ -48,6 +48,11 @@ manifest is invalid; 2 the command line is wrong. watch exits 0 when the request
 SubFinished, 1 when it ends Failed.
 `;
 
+/** topicOf is the command a command line is about (its first word that names one), if any. */
+export function topicOf(argv: readonly string[]): string | undefined {
+  return argv.find((a) => a in commandLines);
+}
+
 /** commandUsage is the help text of one command (the plugin's usage for an unknown one). */
 export function commandUsage(name: string | undefined): string {
   const line = name === undefined ? undefined : commandLines[name];
@@ -108,7 +113,7 @@ const pluginSpec: CommandSpec = {
 /** parseCommandLine reads the plugin's arguments (what follows `kubectl hpo`). */
 export function parseCommandLine(argv: readonly string[]): Invocation {
   const parsed = parseFlags(argv, pluginSpec);
-  if (parsed.help) return { command: { name: "help", topic: argv.find((a) => a in commandLines) } };
+  if (parsed.help) return { command: { name: "help", topic: topicOf(argv) } };
   const values = {
     namespace: str(parsed.values, "namespace"),
     context: str(parsed.values, "context"),

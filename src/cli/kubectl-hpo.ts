@@ -14,6 +14,7 @@ import {
   formatStatus,
   parseCommandLine,
   progressBar,
+  topicOf,
   UsageError,
   watchLine,
 } from "./hpo-plugin.ts";
@@ -123,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     inv = parseCommandLine(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    err(`error: ${e.message}\n\n${e.usage || commandUsage(argv.find((a) => !a.startsWith("-")))}`);
+    err(`error: ${e.message}\n\n${commandUsage(topicOf(argv))}`);
     return 2;
   }
   if (inv.command.name === "help") {

@@ -1,8 +1,13 @@
 /**
  * The API as a user meets it: the CRDs of crds/ on the real kube-apiserver, driven with the real
  * kubectl. Valid manifests are accepted, invalid ones are rejected with a message that says what to
- * fix, immutable fields stay immutable, and `kubectl explain` explains.
+ * fix, immutable fields stay immutable, and `kubectl explain` explains. `hpo-operator validate`
+ * gives the same verdict offline on the same manifests.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import {
   baseRequest,
@@ -14,6 +19,7 @@ import {
   set,
   validRequests,
 } from "../fixtures/manifests.ts";
+import { repoRoot } from "../support/controlplane.ts";
 import { deleteNamespace, kubectl, kubectlOk, newNamespace } from "../support/kubectl.ts";
 
 let ns = "";
@@ -36,6 +42,55 @@ describe("invalid HPORequests are rejected with a message that says what to fix"
     expect(r.stderr).toContain("is invalid");
     for (const s of c.expect) expect(r.stderr).toContain(s);
   });
+});
+
+describe("hpo-operator validate gives the API server's verdict offline", () => {
+  const all = [...invalidRequests, ...invalidSets];
+  const dir = mkdtempSync(join(tmpdir(), "hpo-validate-"));
+  const fileOf = (name: string) => join(dir, `${name.replace(/[^A-Za-z0-9]+/g, "-")}.json`);
+  /** lines holds validate's output lines per file: one run of the real command for every manifest. */
+  const lines = new Map<string, string[]>();
+  let code: number | null = null;
+  beforeAll(() => {
+    const files = [
+      ...all.map((c) => [c.name, c.make()] as const),
+      ...validRequests.map(([n, make]) => [n, make()] as const),
+    ].map(([name, obj]) => {
+      writeFileSync(fileOf(name), JSON.stringify(obj, null, 2));
+      return fileOf(name);
+    });
+    const r = spawnSync(process.execPath, [join(repoRoot, "src/cli/main.ts"), "validate", ...files], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    code = r.status;
+    for (const line of r.stdout.split("\n").filter(Boolean)) {
+      const file = line.slice(0, line.indexOf(":"));
+      lines.set(file, [...(lines.get(file) ?? []), line]);
+    }
+  });
+
+  it("exits 1: some manifests are invalid", () => expect(code).toBe(1));
+
+  it.each(all.map((c) => [c.name, c] as const))("%s: both refuse it, naming the same field", (_n, c) => {
+    const server = kubectl(["apply", "--dry-run=server", "-n", ns, "-f", fileOf(c.name)]);
+    expect(server.code, server.stdout).not.toBe(0);
+    expect(server.stderr).toContain(`${c.field}: `);
+    const offline = (lines.get(fileOf(c.name)) ?? []).join("\n");
+    expect(offline).toContain(`: ${c.field}: `);
+    for (const s of c.expect) expect(offline).toContain(s);
+  });
+
+  it.each(validRequests.map(([name]) => [name] as const))(
+    "%s: both accept it (but for the operator's checks)",
+    (name) => {
+      const server = kubectl(["apply", "--dry-run=server", "-n", ns, "-f", fileOf(name)]);
+      expect(server.stderr).toBe("");
+      expect(server.code).toBe(0);
+      for (const l of lines.get(fileOf(name)) ?? [])
+        expect(l).toContain("the operator's check: the API server accepts this");
+    },
+  );
 });
 
 describe("invalid HyperParameterSets are rejected", () => {
