@@ -70,7 +70,7 @@ describe("parseCommandLine", () => {
   it("gives each command its own usage, and the plugin's for an unknown one", () => {
     expect(commandUsage("get")).toContain("kubectl hpo get REQUEST");
     expect(commandUsage("get")).not.toContain("kubectl hpo watch");
-    expect(commandUsage("validate")).toContain("kubectl hpo validate FILE...");
+    expect(commandUsage("validate")).toContain("kubectl hpo validate [-q] FILE...");
     expect(commandUsage("frob")).toBe(usage);
     expect(commandUsage(undefined)).toBe(usage);
   });
@@ -79,7 +79,9 @@ describe("parseCommandLine", () => {
     expect(parseCommandLine(["validate", "a.yaml", "-", "b.json"]).command).toEqual({
       name: "validate",
       files: ["a.yaml", "-", "b.json"],
+      quiet: false,
     });
+    expect(parseCommandLine(["validate", "-q", "a.yaml"]).command).toMatchObject({ quiet: true });
   });
 
   it("says what is wrong with a command line", () => {
@@ -102,6 +104,7 @@ describe("parseCommandLine", () => {
       [["get", "a", "-n"], "flag -n needs a value"],
       [["validate"], "validate needs FILE"],
       [["validate", "a.yaml", "-o", "json"], "validate takes no --output"],
+      [["get", "a", "-q"], "get takes no --quiet"],
     ];
     for (const [argv, message] of wrong) {
       let caught: unknown;

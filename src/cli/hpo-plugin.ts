@@ -24,7 +24,9 @@ const commandLines: Record<string, string> = {
     "kubectl hpo status REQUEST [-o text|json|yaml]\n" +
     "                                          phase, counts, best point and convergence",
   watch: "kubectl hpo watch REQUEST               a progress bar until the request ends",
-  validate: "kubectl hpo validate FILE...            check manifests offline (- reads standard input)",
+  validate:
+    "kubectl hpo validate [-q] FILE...       check manifests offline (- reads standard input;\n" +
+    "                                          -q: no summary line)",
 };
 
 const flagsHelp = `Flags (anywhere on the line):
@@ -70,7 +72,7 @@ export type Command =
   | { name: "fail"; request: string; id: string; reason: string }
   | { name: "status"; request: string; output: Output }
   | { name: "watch"; request: string }
-  | { name: "validate"; files: string[] };
+  | { name: "validate"; files: string[]; quiet: boolean };
 
 /** Invocation is a command and the flags that choose the cluster. */
 export interface Invocation {
@@ -104,6 +106,7 @@ const pluginSpec: CommandSpec = {
     status: { type: "string" },
     limit: { type: "string" },
     output: { type: "string", short: "o" },
+    quiet: { type: "boolean", short: "q" },
   },
   args: ["COMMAND", "ARGUMENTS"],
   variadic: true,
@@ -121,6 +124,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     status: str(parsed.values, "status"),
     limit: str(parsed.values, "limit"),
     output: str(parsed.values, "output"),
+    quiet: parsed.values.quiet === true ? "true" : undefined,
   };
   const flags = { namespace: values.namespace, context: values.context, kubeconfig: values.kubeconfig };
   const [name, ...rest] = parsed.args;
@@ -137,7 +141,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     return o;
   };
   const only = (allowed: string[]) => {
-    for (const f of ["status", "limit", "output"] as const) {
+    for (const f of ["status", "limit", "output", "quiet"] as const) {
       if (values[f] !== undefined && !allowed.includes(f)) {
         throw wrong(`${name} takes no --${f}`);
       }
@@ -205,8 +209,8 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       return { command: { name, request: rest[0] as string }, ...flags };
     case "validate":
       need(1, "FILE (a manifest, or - for standard input)");
-      only([]);
-      return { command: { name, files: rest }, ...flags };
+      only(["quiet"]);
+      return { command: { name, files: rest, quiet: values.quiet !== undefined }, ...flags };
     default:
       throw wrong(`unknown command "${name}"`);
   }

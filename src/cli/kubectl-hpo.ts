@@ -134,7 +134,7 @@ async function main(argv: string[]): Promise<number> {
   if (inv.command.name === "validate") {
     // Offline: no kubeconfig, no cluster.
     const { validateFiles } = await import("./validate.ts");
-    return validateFiles(inv.command.files);
+    return validateFiles(inv.command.files, { quiet: inv.command.quiet, program: "kubectl hpo validate" });
   }
   let client: HpoClient | undefined;
   try {

@@ -113,7 +113,7 @@ const cases: Case[] = [
   {
     program: "kubectl hpo",
     command: ["validate"],
-    usage: "kubectl hpo validate FILE...",
+    usage: "kubectl hpo validate [-q] FILE...",
     missing: [[], "validate needs FILE"],
   },
 ];
