@@ -106,7 +106,8 @@ export function generate(flags: GenerateFlags): Params[] {
 /** parseFlags parses generate's flags (--name=value or --name value; dashes and underscores alike). */
 export function parseFlags(argv: string[]): GenerateFlags {
   const parsed = parseArgv(argv, generateSpec);
-  if (parsed.help) throw new UsageError("--help is not a run", usage);
+  // runGenerate answers --help before it parses: here it is a flag out of place.
+  if (parsed.help) throw new UsageError("--help asks for the usage, not for points", usage);
   const get = (name: string) => str(parsed.values, name);
   return {
     method: get("method") as string,

@@ -90,6 +90,11 @@ describe("validateFiles", () => {
     expect(r.out).toBe(`${bad}:9: spec.maxPoints: Invalid value: 0: should be greater than or equal to 1\n`);
     expect(r.err).toContain("1 valid, 1 invalid");
   });
+  it("reads the manifests of a folder", () => {
+    const r = run([dir]);
+    expect(r.code).toBe(1);
+    expect(r.err).toContain("1 valid, 1 invalid");
+  });
   it("reads - from standard input, and fails on a file it cannot read", () => {
     expect(run(["-"], request("in", "\n  maxPoints: 0")).out).toMatch(/^<stdin>:9: spec.maxPoints/);
     const missing = run([join(dir, "nope.yaml")]);

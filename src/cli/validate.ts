@@ -2,15 +2,16 @@
  * `hpo-operator validate FILE...` (and `kubectl hpo validate`): checks HPORequest and
  * HyperParameterSet manifests offline, as the API server would on creation plus the operator's
  * own checks (src/validation/manifest.ts). YAML or JSON, several documents per file, `kind: List`,
- * `-` for standard input; objects of other API groups are skipped. Prints one line per problem,
+ * `-` for standard input, a folder for its manifests; objects of other API groups are skipped. Prints one line per problem,
  * `FILE:LINE: FIELD: MESSAGE`, and exits 1 when any object is invalid, 0 when all are valid.
  */
-import { readFileSync } from "node:fs";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { join } from "node:path";
 import { type Document, isMap, isScalar, isSeq, LineCounter, parseAllDocuments } from "yaml";
 import { type Segment, type Verdict, validateObject } from "../validation/manifest.ts";
 import { type CommandSpec, parseFlags } from "./flags.ts";
 
-/** validateSpec is the command line of validate. */
+/** validateCommandSpec is the command line of validate. */
 export const validateCommandSpec: CommandSpec = {
   flags: { quiet: { type: "boolean", short: "q" } },
   args: ["FILE"],
@@ -20,10 +21,12 @@ export const validateCommandSpec: CommandSpec = {
 
 Checks HPORequest and HyperParameterSet manifests offline: the CRDs' schemas and CEL rules, as
 the API server checks them when the object is created, and the operator's own checks (a search
-space that compiles, initial points inside it). YAML or JSON, several documents per file, "-" for
-standard input; objects of other API groups are skipped. Prints FILE:LINE: FIELD: MESSAGE for
-each problem; exit code 0 when every object is valid, 1 when one is not, 2 for a wrong command
-line. -q leaves out the summary line on standard error.
+space that compiles, initial points inside it). YAML or JSON, several documents per file, "-"
+for standard input, a folder for its *.yaml, *.yml and *.json files; objects of other API groups
+are skipped. Prints FILE:LINE: FIELD: MESSAGE for each problem; exit code 0 when every object is
+valid, 1 when one is not, 2 for a wrong command line. -q leaves out the summary line on standard
+error. Rules that compare an update with the stored object (fields fixed after creation) are
+left to the API server.
 `,
 };
 
@@ -68,7 +71,7 @@ export function validateFiles(
 ): number {
   const counts: Counts = { valid: 0, invalid: 0, skipped: 0 };
   let unreadable = 0;
-  for (const file of files) {
+  for (const file of expandFolders(files)) {
     let text: string;
     try {
       text = file === "-" ? io.readStdin() : readFileSync(file, "utf8");
@@ -88,6 +91,17 @@ export function validateFiles(
     );
   }
   return counts.invalid > 0 || unreadable > 0 ? 1 : 0;
+}
+
+/** expandFolders replaces each folder by its *.yaml, *.yml and *.json files, sorted (as kubectl -f DIR, not recursive). */
+export function expandFolders(files: readonly string[]): string[] {
+  return files.flatMap((f) => {
+    if (f === "-" || !statSync(f, { throwIfNoEntry: false })?.isDirectory()) return [f];
+    return readdirSync(f)
+      .filter((n) => /\.(ya?ml|json)$/.test(n))
+      .sort()
+      .map((n) => join(f, n));
+  });
 }
 
 /** checkText checks every object of one file's text and returns its problem lines (counting into counts). */
