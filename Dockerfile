@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
-# The hpo-operator image. One image, four commands (the entrypoint is `hpo-operator`):
+# The hpo-operator image. One image, five commands (the entrypoint is `hpo-operator`):
 #   run        the operator (the Helm chart and config/manager run this)
+#   validate   check HPORequest/HyperParameterSet manifests offline (CI, pre-commit hooks)
 #   generate   a built-in method as an iDDS steering container
 #   stage-in   (generator Jobs) copy idds_input.json into the shared working folder
 #   stage-out  (generator Jobs) check the generator's output and print it framed to the log

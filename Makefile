@@ -34,7 +34,7 @@ gitops-tools: ## Build the kstatus and Argo CD Lua health checkers (hack/kstatus
 	@bash hack/build-go-tool.sh luahealth >/dev/null
 
 .PHONY: generate
-generate: deps ## Regenerate src/api/generated/types.ts and the chart's and config/'s copies of crds/ and config/rbac/.
+generate: deps ## Regenerate src/api/generated/ (types.ts, schemas.ts) and the chart's and config/'s copies of crds/ and config/rbac/.
 	npm run --silent generate
 
 .PHONY: check

@@ -137,7 +137,7 @@ describe.concurrent("hpo-operator generate", { timeout: 60_000 }, () => {
       2,
       "valid: bayesian, cmaes, grid, random, sobol, tpe",
     ],
-    [nevergrad, ["--method=tpe"], 2, "--num_points is required"],
+    [nevergrad, ["--method=tpe"], 2, "missing required flag --num_points"],
     [nevergrad, ["--method=tpe", "--num_points=two"], 2, "--num_points must be a whole number"],
     [nevergrad, ["--method=tpe", "--num_points=2", "--max_points=%MAX_POINTS"], 2, "not substituted"],
     [

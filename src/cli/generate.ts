@@ -10,12 +10,35 @@
  */
 import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { builtinMethodNames, getMethod } from "../generators/methods.ts";
-import { checkPoint, compileSearchSpace, type Result } from "../generators/space.ts";
+import { compileSearchSpace, type Result } from "../generators/space.ts";
 import type { History, Params } from "../generators/types.ts";
+import { checkInput } from "../validation/idds.ts";
+import { checkBatch } from "../validation/points.ts";
+import { type CommandSpec, parseFlags as parseArgv, str, UsageError } from "./flags.ts";
 
 const usage =
-  "usage: hpo-operator generate --method M --max_points=N --num_points=K --input=FILE --output=FILE " +
-  "[--seed=S] [--direction=minimize|maximize] [--options=JSON]";
+  "usage: hpo-operator generate --method M --num_points=K --input=FILE --output=FILE\n" +
+  "         [--max_points=N] [--seed=S] [--direction=minimize|maximize] [--options=JSON]\n\n" +
+  "Proposes K new points with the built-in method M (bayesian, tpe, random, sobol, grid, cmaes),\n" +
+  "speaking the iDDS steering container protocol: reads idds_input.json ({points, opt_space}) from\n" +
+  "--input, writes a JSON list of points to --output ([] when the method is exhausted or\n" +
+  "--max_points is reached; none, inf or a negative number mean no cap). Flags may be written\n" +
+  "with dashes or underscores (--num-points). Exit codes: 0 done, 1 bad input, 2 bad flags.\n";
+
+/** generateSpec is the command line of generate. */
+export const generateSpec: CommandSpec = {
+  flags: {
+    method: { type: "string", required: true },
+    max_points: { type: "string" },
+    num_points: { type: "string", required: true },
+    input: { type: "string", required: true },
+    output: { type: "string", required: true },
+    seed: { type: "string" },
+    direction: { type: "string" },
+    options: { type: "string" },
+  },
+  usage,
+};
 
 /** GenerateFlags are the parsed command-line flags of generate. */
 export interface GenerateFlags {
@@ -29,11 +52,12 @@ export interface GenerateFlags {
   options: Record<string, unknown>;
 }
 
-/** UsageError marks a problem with the flags (exit code 2) rather than with the input (exit code 1). */
-class UsageError extends Error {}
-
 /** runGenerate runs the generate command and returns its exit code. */
 export async function runGenerate(argv: string[]): Promise<number> {
+  if (parseArgv(argv, generateSpec).help) {
+    process.stdout.write(usage);
+    return 0;
+  }
   try {
     const flags = parseFlags(argv);
     const points = generate(flags);
@@ -43,10 +67,11 @@ export async function runGenerate(argv: string[]): Promise<number> {
     process.stderr.write(`hpo-operator generate: wrote ${points.length} point(s) to ${flags.output}\n`);
     return 0;
   } catch (err) {
+    // A wrong command line goes to the caller, which prints it with the usage (exit code 2).
+    if (err instanceof UsageError) throw err;
     const message = err instanceof Error ? err.message : String(err);
     process.stderr.write(`hpo-operator generate: ${message}\n`);
-    if (err instanceof UsageError) process.stderr.write(`${usage}\n`);
-    return err instanceof UsageError ? 2 : 1;
+    return 1;
   }
 }
 
@@ -56,6 +81,7 @@ export function generate(flags: GenerateFlags): Params[] {
   if (!method)
     throw new UsageError(
       `unknown method ${JSON.stringify(flags.method)}; valid: ${builtinMethodNames.join(", ")}`,
+      usage,
     );
   const input = readInput(flags.input);
   const space = compileSearchSpace(undefined, input.optSpace);
@@ -71,42 +97,29 @@ export function generate(flags: GenerateFlags): Params[] {
     direction: flags.direction,
     options: flags.options,
   });
-  for (const p of result.points) {
-    const problem = checkPoint(space.value, p);
-    if (problem) throw new Error(`method ${method.name} proposed a point outside the space: ${problem}`);
-  }
-  return result.points;
+  const checked = checkBatch(space.value, result.points);
+  if (!checked.ok)
+    throw new Error(`method ${method.name} proposed a point outside the space: ${checked.error}`);
+  return checked.value;
 }
 
 /** parseFlags parses generate's flags (--name=value or --name value; dashes and underscores alike). */
 export function parseFlags(argv: string[]): GenerateFlags {
-  const raw = new Map<string, string>();
-  for (let i = 0; i < argv.length; i++) {
-    const arg = argv[i] as string;
-    if (!arg.startsWith("--")) throw new UsageError(`unexpected argument ${JSON.stringify(arg)}`);
-    const eq = arg.indexOf("=");
-    const name = (eq < 0 ? arg.slice(2) : arg.slice(2, eq)).replaceAll("-", "_");
-    const value = eq >= 0 ? arg.slice(eq + 1) : argv[++i];
-    if (value === undefined) throw new UsageError(`--${name} needs a value`);
-    if (!knownFlags.includes(name)) throw new UsageError(`unknown flag --${name}`);
-    raw.set(name, value);
-  }
-  for (const name of ["method", "num_points", "input", "output"]) {
-    if (!raw.has(name)) throw new UsageError(`--${name} is required`);
-  }
+  const parsed = parseArgv(argv, generateSpec);
+  // runGenerate answers --help before it parses: here it is a flag out of place.
+  if (parsed.help) throw new UsageError("--help asks for the usage, not for points", usage);
+  const get = (name: string) => str(parsed.values, name);
   return {
-    method: raw.get("method") as string,
-    maxPoints: unwrap(parseMaxPoints(raw.get("max_points") ?? "none")),
-    numPoints: unwrap(parseCount("--num_points", raw.get("num_points") as string)),
-    input: raw.get("input") as string,
-    output: raw.get("output") as string,
-    seed: unwrap(parseSeed(raw.get("seed") ?? "0")),
-    direction: unwrap(parseDirection(raw.get("direction") ?? "minimize")),
-    options: unwrap(parseOptions(raw.get("options") ?? "{}")),
+    method: get("method") as string,
+    maxPoints: unwrap(parseMaxPoints(get("max_points") ?? "none")),
+    numPoints: unwrap(parseCount("--num_points", get("num_points") as string)),
+    input: get("input") as string,
+    output: get("output") as string,
+    seed: unwrap(parseSeed(get("seed") ?? "0")),
+    direction: unwrap(parseDirection(get("direction") ?? "minimize")),
+    options: unwrap(parseOptions(get("options") ?? "{}")),
   };
 }
-
-const knownFlags = ["method", "max_points", "num_points", "input", "output", "seed", "direction", "options"];
 
 const uncappedWords = ["none", "null", "inf", "infinity", "unlimited", "nolimit", ""];
 
@@ -163,7 +176,7 @@ function parseOptions(text: string): Result<Record<string, unknown>> {
 }
 
 function unwrap<T>(result: Result<T>): T {
-  if (!result.ok) throw new UsageError(result.error);
+  if (!result.ok) throw new UsageError(result.error, usage);
   return result.value;
 }
 
@@ -192,34 +205,19 @@ export function readInput(path: string): GenerateInput {
   } catch (err) {
     throw new Error(`input file ${path} is not valid JSON: ${(err as Error).message}`);
   }
-  if (typeof doc !== "object" || doc === null || Array.isArray(doc)) {
-    throw new Error(`input file ${path} must hold an object {"points": [...], "opt_space": ...}`);
-  }
-  const record = doc as Record<string, unknown>;
-  return { history: toHistory(path, record.points ?? []), optSpace: record.opt_space };
+  const checked = checkInput(doc);
+  if (!checked.ok) throw new Error(`input file ${path}: ${checked.error}`);
+  return { history: toHistory(checked.value.points ?? []), optSpace: checked.value.opt_space };
 }
 
-function toHistory(path: string, points: unknown): History {
-  if (!Array.isArray(points)) throw new Error(`"points" in ${path} must be a list of [point, loss] pairs`);
+/** toHistory splits checked [point, loss] pairs by their loss. */
+function toHistory(points: [Record<string, unknown>, unknown?][]): History {
   const history: History = { evaluated: [], pending: [], failed: [] };
-  points.forEach((entry, i) => {
-    const pair = Array.isArray(entry) ? entry : [];
-    const [params, loss] = pair;
-    if (
-      pair.length < 1 ||
-      pair.length > 2 ||
-      typeof params !== "object" ||
-      params === null ||
-      Array.isArray(params)
-    ) {
-      throw new Error(
-        `"points"[${i}] in ${path} must be [point, loss] with point an object; got ${JSON.stringify(entry)}`,
-      );
-    }
+  for (const [params, loss] of points) {
     const p = params as Params;
     if (loss === null || loss === undefined) history.pending.push(p);
     else if (typeof loss === "number" && Number.isFinite(loss)) history.evaluated.push({ params: p, loss });
     else history.failed.push(p);
-  });
+  }
   return history;
 }

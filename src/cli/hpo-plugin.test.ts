@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Point } from "../api/index.ts";
 import type { RequestStatus, RequestSummary } from "../client/model.ts";
 import {
+  commandUsage,
   formatPoints,
   formatValue,
   parseCommandLine,
@@ -11,6 +12,7 @@ import {
   sparkline,
   statusText,
   UsageError,
+  usage,
   watchLine,
 } from "./hpo-plugin.ts";
 
@@ -58,9 +60,28 @@ describe("parseCommandLine", () => {
   });
 
   it("shows help for no command, help, -h and --help", () => {
-    for (const argv of [[], ["help"], ["-h"], ["get", "--help"]]) {
+    for (const argv of [[], ["help"], ["-h"], ["--bogus", "-h"]]) {
       expect(parseCommandLine(argv).command).toEqual({ name: "help" });
     }
+    expect(parseCommandLine(["get", "--help"]).command).toEqual({ name: "help", topic: "get" });
+    expect(parseCommandLine(["help", "watch"]).command).toEqual({ name: "help", topic: "watch" });
+  });
+
+  it("gives each command its own usage, and the plugin's for an unknown one", () => {
+    expect(commandUsage("get")).toContain("kubectl hpo get REQUEST");
+    expect(commandUsage("get")).not.toContain("kubectl hpo watch");
+    expect(commandUsage("validate")).toContain("kubectl hpo validate [-q] FILE...");
+    expect(commandUsage("frob")).toBe(usage);
+    expect(commandUsage(undefined)).toBe(usage);
+  });
+
+  it("reads validate's files, - for standard input", () => {
+    expect(parseCommandLine(["validate", "a.yaml", "-", "b.json"]).command).toEqual({
+      name: "validate",
+      files: ["a.yaml", "-", "b.json"],
+      quiet: false,
+    });
+    expect(parseCommandLine(["validate", "-q", "a.yaml"]).command).toMatchObject({ quiet: true });
   });
 
   it("says what is wrong with a command line", () => {
@@ -78,8 +99,12 @@ describe("parseCommandLine", () => {
       [["report", "a", "1"], "report needs REQUEST, ID and LOSS (kubectl hpo report mnist 7 0.12)"],
       [["report", "a", "x", "1"], 'ID must be a point id (digits, such as 7), not "x"'],
       [["fail", "a", "1"], "fail needs REQUEST, ID and REASON"],
-      [["get", "a", "--frob"], "Unknown option '--frob'"],
-      [["get", "a", "-n"], "Option '-n, --namespace <value>' argument missing"],
+      [["get", "a", "--frob"], "unknown flag --frob"],
+      [["get", "a", "-x"], "unknown flag -x"],
+      [["get", "a", "-n"], "flag -n needs a value"],
+      [["validate"], "validate needs FILE"],
+      [["validate", "a.yaml", "-o", "json"], "validate takes no --output"],
+      [["get", "a", "-q"], "get takes no --quiet"],
     ];
     for (const [argv, message] of wrong) {
       let caught: unknown;

@@ -1,7 +1,6 @@
 /**
  * The pure part of the kubectl plugin (kubectl-hpo.ts): its command line and what it prints.
  */
-import { parseArgs } from "node:util";
 import { stringify } from "yaml";
 import type { Point } from "../api/index.ts";
 import {
@@ -10,42 +9,70 @@ import {
   type RequestStatus,
   type RequestSummary,
 } from "../client/model.ts";
+import { type CommandSpec, parseFlags, str, UsageError } from "./flags.ts";
 
-export const usage = `kubectl hpo: the points of HPORequests, from a shell (kubectl plugin).
+export { UsageError } from "./flags.ts";
 
-Usage:
-  kubectl hpo get REQUEST [--status new|evaluated|failed] [--limit N] [-o table|json|yaml]
-  kubectl hpo report REQUEST ID LOSS      report a point's loss (a number)
-  kubectl hpo fail REQUEST ID REASON      report that a point will never have a loss
-  kubectl hpo status REQUEST [-o text|json|yaml]
-                                          phase, counts, best point and convergence
-  kubectl hpo watch REQUEST               a progress bar until the request ends
+/** commandLines is each command's synopsis and what it does, as the usage shows them. */
+const commandLines: Record<string, string> = {
+  get:
+    "kubectl hpo get REQUEST [--status new|evaluated|failed] [--limit N] [-o table|json|yaml]\n" +
+    "                                          the points of a request",
+  report: "kubectl hpo report REQUEST ID LOSS      report a point's loss (a number)",
+  fail: "kubectl hpo fail REQUEST ID REASON      report that a point will never have a loss",
+  status:
+    "kubectl hpo status REQUEST [-o text|json|yaml]\n" +
+    "                                          phase, counts, best point and convergence",
+  watch: "kubectl hpo watch REQUEST               a progress bar until the request ends",
+  validate:
+    "kubectl hpo validate [-q] FILE...       check manifests offline (- reads standard input;\n" +
+    "                                          -q: no summary line)",
+};
 
-Flags (anywhere on the line):
+const flagsHelp = `Flags (anywhere on the line):
   -n, --namespace NAME    the namespace (default: the current context's)
       --context NAME      a context of the kubeconfig (default: the current one)
       --kubeconfig FILE   a kubeconfig file (default: KUBECONFIG, then ~/.kube/config)
   -h, --help              this help
-
-Exit codes: 0 done; 1 the request, the point or the cluster said no (the message says why);
-2 the command line is wrong. watch exits 0 when the request ends Finished or SubFinished, 1 when
-it ends Failed.
 `;
 
-/** UsageError is a wrong command line (exit code 2). */
-export class UsageError extends Error {}
+/** usage is the help text of the plugin. */
+export const usage = `kubectl hpo: the points of HPORequests, from a shell (kubectl plugin).
+
+Usage:
+${Object.values(commandLines)
+  .map((l) => `  ${l}`)
+  .join("\n")}
+
+${flagsHelp}
+Exit codes: 0 done; 1 the request, the point or the cluster said no (the message says why), or a
+manifest is invalid; 2 the command line is wrong. watch exits 0 when the request ends Finished or
+SubFinished, 1 when it ends Failed.
+`;
+
+/** topicOf is the command a command line is about (its first word that names one), if any. */
+export function topicOf(argv: readonly string[]): string | undefined {
+  return argv.find((a) => a in commandLines);
+}
+
+/** commandUsage is the help text of one command (the plugin's usage for an unknown one). */
+export function commandUsage(name: string | undefined): string {
+  const line = name === undefined ? undefined : commandLines[name];
+  return line === undefined ? usage : `Usage:\n  ${line}\n\n${flagsHelp}`;
+}
 
 /** Output formats. */
 export type Output = "table" | "json" | "yaml" | "text";
 
-/** Command is a parsed command line. */
+/** Command is a parsed command line (help: the usage of topic, or of the plugin). */
 export type Command =
-  | { name: "help" }
+  | { name: "help"; topic?: string }
   | { name: "get"; request: string; status?: PointStatus; limit?: number; output: Output }
   | { name: "report"; request: string; id: string; loss: number }
   | { name: "fail"; request: string; id: string; reason: string }
   | { name: "status"; request: string; output: Output }
-  | { name: "watch"; request: string };
+  | { name: "watch"; request: string }
+  | { name: "validate"; files: string[]; quiet: boolean };
 
 /** Invocation is a command and the flags that choose the cluster. */
 export interface Invocation {
@@ -70,56 +97,58 @@ export function parseLoss(text: string): number {
   return n;
 }
 
+/** pluginSpec is the plugin's command line: flags anywhere, then COMMAND and its arguments. */
+const pluginSpec: CommandSpec = {
+  flags: {
+    namespace: { type: "string", short: "n" },
+    context: { type: "string" },
+    kubeconfig: { type: "string" },
+    status: { type: "string" },
+    limit: { type: "string" },
+    output: { type: "string", short: "o" },
+    quiet: { type: "boolean", short: "q" },
+  },
+  args: ["COMMAND", "ARGUMENTS"],
+  variadic: true,
+  usage,
+};
+
 /** parseCommandLine reads the plugin's arguments (what follows `kubectl hpo`). */
 export function parseCommandLine(argv: readonly string[]): Invocation {
-  // Negative numbers (a loss of -0.5) are arguments, not flags: hide them from parseArgs.
-  const hidden = new Map<string, string>();
-  const args = argv.map((a, i) => {
-    if (!/^-(\d|\.\d)/.test(a)) return a;
-    const key = `\u0000${i}`;
-    hidden.set(key, a);
-    return key;
-  });
-  let parsed: ReturnType<typeof parse>;
-  try {
-    parsed = parse(args);
-  } catch (e) {
-    throw new UsageError((e as Error).message.replace(/\. To specify a positional argument.*$/s, ""));
-  }
-  const unhide = (v: string | undefined) => (v === undefined ? v : (hidden.get(v) ?? v));
-  const { positionals } = parsed;
+  const parsed = parseFlags(argv, pluginSpec);
+  if (parsed.help) return { command: { name: "help", topic: topicOf(argv) } };
   const values = {
-    ...parsed.values,
-    namespace: unhide(parsed.values.namespace),
-    context: unhide(parsed.values.context),
-    kubeconfig: unhide(parsed.values.kubeconfig),
-    status: unhide(parsed.values.status),
-    limit: unhide(parsed.values.limit),
-    output: unhide(parsed.values.output),
+    namespace: str(parsed.values, "namespace"),
+    context: str(parsed.values, "context"),
+    kubeconfig: str(parsed.values, "kubeconfig"),
+    status: str(parsed.values, "status"),
+    limit: str(parsed.values, "limit"),
+    output: str(parsed.values, "output"),
+    quiet: parsed.values.quiet === true ? "true" : undefined,
   };
-  const pos = positionals.map((p) => unhide(p) as string);
   const flags = { namespace: values.namespace, context: values.context, kubeconfig: values.kubeconfig };
-  const [name, ...rest] = pos;
-  if (values.help || name === undefined || name === "help") return { command: { name: "help" }, ...flags };
+  const [name, ...rest] = parsed.args;
+  if (name === undefined || name === "help") return { command: { name: "help", topic: rest[0] }, ...flags };
+  const wrong = (message: string) => new UsageError(message, commandUsage(name));
   const need = (n: number, names: string) => {
-    if (rest.length < n) throw new UsageError(`${name} needs ${names}`);
+    if (rest.length < n) throw wrong(`${name} needs ${names}`);
   };
   const outputOf = (allowed: Output[], def: Output): Output => {
     const o = (values.output ?? def) as Output;
     if (!allowed.includes(o)) {
-      throw new UsageError(`unknown output format "${values.output}": use one of ${allowed.join(", ")}`);
+      throw wrong(`unknown output format "${values.output}": use one of ${allowed.join(", ")}`);
     }
     return o;
   };
   const only = (allowed: string[]) => {
-    for (const f of ["status", "limit", "output"] as const) {
+    for (const f of ["status", "limit", "output", "quiet"] as const) {
       if (values[f] !== undefined && !allowed.includes(f)) {
-        throw new UsageError(`${name} takes no --${f}`);
+        throw wrong(`${name} takes no --${f}`);
       }
     }
   };
   const noMore = (n: number) => {
-    if (rest.length > n) throw new UsageError(`${name}: unexpected argument "${rest[n]}"`);
+    if (rest.length > n) throw wrong(`${name}: unexpected argument "${rest[n]}"`);
   };
   switch (name) {
     case "get": {
@@ -128,13 +157,13 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       only(["status", "limit", "output"]);
       const status = values.status as PointStatus | undefined;
       if (status !== undefined && !pointStatusValues.includes(status)) {
-        throw new UsageError(`unknown --status "${status}": use one of ${pointStatusValues.join(", ")}`);
+        throw wrong(`unknown --status "${status}": use one of ${pointStatusValues.join(", ")}`);
       }
       let limit: number | undefined;
       if (values.limit !== undefined) {
         limit = Number(values.limit);
         if (!/^\d+$/.test(values.limit) || !Number.isSafeInteger(limit)) {
-          throw new UsageError(`--limit must be a whole number, not ${JSON.stringify(values.limit)}`);
+          throw wrong(`--limit must be a whole number, not ${JSON.stringify(values.limit)}`);
         }
       }
       return {
@@ -178,26 +207,13 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       noMore(1);
       only([]);
       return { command: { name, request: rest[0] as string }, ...flags };
+    case "validate":
+      need(1, "FILE (a manifest, or - for standard input)");
+      only(["quiet"]);
+      return { command: { name, files: rest, quiet: values.quiet !== undefined }, ...flags };
     default:
-      throw new UsageError(`unknown command "${name}"`);
+      throw wrong(`unknown command "${name}"`);
   }
-}
-
-function parse(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      namespace: { type: "string", short: "n" },
-      context: { type: "string" },
-      kubeconfig: { type: "string" },
-      status: { type: "string" },
-      limit: { type: "string" },
-      output: { type: "string", short: "o" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
 }
 
 function parseId(text: string): string {

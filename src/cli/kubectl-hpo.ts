@@ -9,19 +9,24 @@ import { HpoClientError, InvalidArgumentError } from "../client/errors.ts";
 import { ApiError, ForbiddenError, UnavailableError } from "../runtime/errors.ts";
 import {
   type Command,
+  commandUsage,
   formatPoints,
   formatStatus,
   parseCommandLine,
   progressBar,
+  topicOf,
   UsageError,
-  usage,
   watchLine,
 } from "./hpo-plugin.ts";
+import { runMain } from "./toplevel.ts";
 
 const out = (s: string) => process.stdout.write(s);
 const err = (s: string) => process.stderr.write(s);
 
-async function run(client: HpoClient, command: Exclude<Command, { name: "help" }>): Promise<number> {
+async function run(
+  client: HpoClient,
+  command: Exclude<Command, { name: "help" } | { name: "validate" }>,
+): Promise<number> {
   const ns = client.namespace;
   switch (command.name) {
     case "get": {
@@ -119,12 +124,17 @@ async function main(argv: string[]): Promise<number> {
     inv = parseCommandLine(argv);
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
-    err(`error: ${e.message}\nSee 'kubectl hpo --help' for usage.\n`);
+    err(`error: ${e.message}\n\n${commandUsage(topicOf(argv))}`);
     return 2;
   }
   if (inv.command.name === "help") {
-    out(usage);
+    (argv.length === 0 ? err : out)(commandUsage(inv.command.topic));
     return argv.length === 0 ? 2 : 0;
+  }
+  if (inv.command.name === "validate") {
+    // Offline: no kubeconfig, no cluster.
+    const { validateFiles } = await import("./validate.ts");
+    return validateFiles(inv.command.files, { quiet: inv.command.quiet, program: "kubectl hpo validate" });
   }
   let client: HpoClient | undefined;
   try {
@@ -140,4 +150,4 @@ async function main(argv: string[]): Promise<number> {
   }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+await runMain("kubectl hpo", main);

@@ -4,14 +4,22 @@
  *
  *   hpo-operator run        run the operator (the reconciler)
  *   hpo-operator generate   a built-in method as an iDDS steering container
+ *   hpo-operator validate   check HPORequest manifests offline
+ *
+ * No stack trace reaches the user: see toplevel.ts (HPO_DEBUG=1 shows them).
  */
-type Command = (argv: string[]) => Promise<number>;
+import { UsageError } from "./flags.ts";
+import { errorLines, type Program, runMain } from "./toplevel.ts";
 
 /** commands maps each subcommand to its module, loaded only when it runs. */
-const commands: Record<string, { summary: string; load: () => Promise<Command> }> = {
+const commands: Record<string, { summary: string; load: () => Promise<Program> }> = {
   run: {
     summary: "run the operator (the reconciler of HPORequests)",
     load: async () => (await import("./run.ts")).runOperator,
+  },
+  validate: {
+    summary: "check HPORequest and HyperParameterSet manifests offline (CI, pre-commit hooks)",
+    load: async () => (await import("./validate.ts")).runValidate,
   },
   "stage-in": {
     summary: "(generator Jobs) copy idds_input.json into the shared working folder",
@@ -29,21 +37,32 @@ const commands: Record<string, { summary: string; load: () => Promise<Command> }
 
 function usage(): string {
   const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
-  return `usage: hpo-operator <command> [flags]\n\ncommands:\n${lines.join("\n")}\n`;
+  return (
+    `usage: hpo-operator <command> [flags]\n\ncommands:\n${lines.join("\n")}\n\n` +
+    "Run 'hpo-operator <command> --help' for a command's flags. Exit codes: 0 done, 1 failed,\n" +
+    "2 wrong command line. HPO_DEBUG=1 shows the stack of an error.\n"
+  );
 }
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === "help" || name === "--help" || name === "-h") {
-    process.stdout.write(usage());
+    (name ? process.stdout : process.stderr).write(usage());
     return name ? 0 : 2;
   }
   const command = commands[name];
   if (!command) {
-    process.stderr.write(`hpo-operator: unknown command "${name}"\n\n${usage()}`);
+    const what = name.startsWith("-") ? `unknown flag ${name}` : `unknown command "${name}"`;
+    process.stderr.write(`hpo-operator: ${what}\n\n${usage()}`);
     return 2;
   }
-  return (await command.load())(rest);
+  try {
+    return await (await command.load())(rest);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    process.stderr.write(errorLines(`hpo-operator ${name}`, e, false));
+    return 2;
+  }
 }
 
-process.exitCode = await main(process.argv.slice(2));
+await runMain("hpo-operator", main);

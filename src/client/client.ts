@@ -335,7 +335,8 @@ function loadConfig(file: string | undefined, context: string | undefined): Clie
 /** handedOut is the highest point id a request's status records as handed out. */
 function handedOut(req: HPORequest): number {
   const lg = req.status?.lastGeneration;
-  const generated = lg?.firstId === undefined ? 0 : lg.firstId + (lg.state === "Succeeded" ? (lg.added ?? 0) : 0) - 1;
+  const generated =
+    lg?.firstId === undefined ? 0 : lg.firstId + (lg.state === "Succeeded" ? (lg.added ?? 0) : 0) - 1;
   return Math.max(generated, req.spec.initialPoints?.length ?? 0);
 }
 

@@ -136,7 +136,9 @@ describe("the Job", () => {
       args: ["--max_points=50", "--num_points=5", "--input=/data/idds_input.json", "--output=output.json"],
       securityContext: restricted,
     });
-    expect(pod.containers[0]).toMatchObject({ args: ["stage-out", "--file=/data/output.json"] });
+    expect(pod.containers[0]).toMatchObject({
+      args: ["stage-out", "--file=/data/output.json", "--input=/data/idds_input.json"],
+    });
     expect(job.metadata.ownerReferences[0]).toMatchObject({
       kind: "HPORequest",
       name: "steer",
@@ -175,7 +177,18 @@ describe("the Job", () => {
       env: [{ name: "A", value: "1" }],
       resources: { limits: { memory: "1Gi" } },
     });
-    expect(pod.containers[0]).toMatchObject({ args: ["stage-out", "--file=/work/out.json"] });
+    expect(pod.containers[0]).toMatchObject({
+      args: ["stage-out", "--file=/work/out.json", "--input=/work/idds_input.json"],
+    });
+  });
+  it("lets stage-out check the points against opt_space only when that is the operator's space", () => {
+    const both = req({
+      searchSpace: { x: { type: "float", low: 0, high: 1 } },
+      optSpace: { x: { type: "Scalar", bounds: [0, 1] } },
+    });
+    const job = jobFor(both, "n", 1, placeholdersFor(both, 1), settings);
+    const pod = job.spec.template.spec as { containers: Record<string, unknown>[] };
+    expect(pod.containers[0]).toMatchObject({ args: ["stage-out", "--file=/data/output.json"] });
   });
   it("stores a large input gzip-compressed in binaryData", () => {
     const small = configMapFor(req(), "n", 1, "[]", settings);

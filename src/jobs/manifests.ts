@@ -82,6 +82,12 @@ export function jobFor(req: HPORequest, name: string, generation: number, p: Pla
   const g = req.spec.generator ?? {};
   const workdir = g.workdir ?? "/data";
   const outputFile = g.outputFile ?? "output.json";
+  // stage-out checks the points against idds_input.json's opt_space when that is the space the
+  // operator checks them against: not when the request has both (optSpace goes to the generator
+  // verbatim, searchSpace is the operator's).
+  const nonEmpty = (m: object | undefined) => m !== undefined && Object.keys(m).length > 0;
+  const bothSpaces = nonEmpty(req.spec.searchSpace) && nonEmpty(req.spec.optSpace);
+  const checkInput = bothSpaces ? [] : [`--input=${workdir}/${INPUT_FILE}`];
   const stage = (args: string[], mounts: object[]) => ({
     image: s.operatorImage,
     args,
@@ -125,7 +131,7 @@ export function jobFor(req: HPORequest, name: string, generation: number, p: Pla
       {
         name: "stage-out",
         ...stage(
-          ["stage-out", `--file=${workdir}/${outputFile}`],
+          ["stage-out", `--file=${workdir}/${outputFile}`, ...checkInput],
           [{ name: "work", mountPath: workdir, readOnly: true }],
         ),
       },

@@ -2,7 +2,9 @@
  * The iDDS container protocol, as pure functions: the placeholders in a generator's command and
  * args, the idds_input.json document, and the check of what a generator wrote.
  */
+import type { ValidateFunction } from "ajv";
 import type { HPORequest, Point } from "../api/index.ts";
+import { dataAjv } from "../validation/points.ts";
 
 /** INPUT_FILE is the input document's name in the working directory (what %IN becomes). */
 export const INPUT_FILE = "idds_input.json";
@@ -50,7 +52,15 @@ export function inputDocument(req: HPORequest, points: readonly Point[]): string
   return JSON.stringify({ points: list, opt_space: optSpace });
 }
 
-/** checkOutput parses a generator's output: a JSON list of objects ([] means no more points). */
+/** outputSchema is the JSON Schema of a generator's output: a list of points (objects). */
+export const outputSchema = { type: "array", items: { type: "object" } } as const;
+
+let outputValidator: ValidateFunction | undefined;
+
+/**
+ * checkOutput parses a generator's output: a JSON list of objects ([] means no more points). Whether
+ * the points lie in the request's space is checkBatch's question (src/validation/points.ts).
+ */
 export function checkOutput(
   text: string,
 ): { ok: true; points: Record<string, unknown>[] } | { ok: false; error: string } {
@@ -60,15 +70,13 @@ export function checkOutput(
   } catch (e) {
     return { ok: false, error: `the output is not valid JSON: ${(e as Error).message}` };
   }
+  outputValidator ??= dataAjv().compile(outputSchema);
+  if (outputValidator(value)) return { ok: true, points: value as Record<string, unknown>[] };
   if (!Array.isArray(value))
     return { ok: false, error: `the output must be a JSON list of points, got ${typeof value}` };
-  for (const [i, p] of value.entries()) {
-    if (typeof p !== "object" || p === null || Array.isArray(p)) {
-      return {
-        ok: false,
-        error: `point ${i + 1} of the output is not an object of parameter values: ${JSON.stringify(p)?.slice(0, 100)}`,
-      };
-    }
-  }
-  return { ok: true, points: value as Record<string, unknown>[] };
+  const i = Number((outputValidator.errors?.[0]?.instancePath ?? "/0").split("/")[1]);
+  return {
+    ok: false,
+    error: `point ${i + 1} of the output is not an object of parameter values: ${JSON.stringify(value[i])?.slice(0, 100)}`,
+  };
 }

@@ -49,7 +49,8 @@ describe("parseConfig", () => {
     [["--lease-duration=soon"], '--lease-duration: "soon" is not a duration'],
     [["--leader-elect=maybe"], '--leader-elect: "maybe" must be true or false'],
     [["--log-level=loud"], 'unknown log level "loud"'],
-    [["--no-such-flag=1"], "Unknown option '--no-such-flag'"],
+    [["--no-such-flag=1"], "unknown flag --no-such-flag"],
+    [["--concurrency"], "flag --concurrency needs a value"],
   ])("refuses %j with a clear message", (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(message);
   });

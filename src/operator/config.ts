@@ -3,7 +3,7 @@
  * (flags win). Read once at start-up and passed down; nothing reads the environment later.
  */
 import { hostname } from "node:os";
-import { parseArgs } from "node:util";
+import { type CommandSpec, type FlagSpec, parseFlags } from "../cli/flags.ts";
 import { type BrokerSettings, parseBrokers, parseDestination } from "../messaging/settings.ts";
 import { type Level, parseLevel } from "../runtime/log.ts";
 
@@ -276,14 +276,22 @@ export function usage(): string {
   return `usage: hpo-operator run [flags]\n\nflags:\n${rows.join("\n")}\n`;
 }
 
+/** runCommandSpec describes the command line of `hpo-operator run` for parseFlags. */
+export function runCommandSpec(): CommandSpec {
+  const spec: Record<string, FlagSpec> = {};
+  for (const f of flags) spec[f.name] = { type: f.bool ? "boolean" : "string" };
+  return { flags: spec, usage: usage() };
+}
+
 /** parseConfig reads flags (argv) over environment (env) over defaults; it throws a clear message on bad input. */
 export function parseConfig(argv: string[], env: Record<string, string | undefined>): OperatorConfig {
-  const options = Object.fromEntries(flags.map((f) => [f.name, { type: "string" as const }]));
-  const { values } = parseArgs({ args: argv, options, allowPositionals: false, strict: true });
+  const parsed = parseFlags(argv, runCommandSpec());
+  // parseConfig is not asked for help: `hpo-operator run --help` is answered before it.
+  const values = parsed.help ? {} : parsed.values;
   const get = (name: string): string => {
     const f = flags.find((x) => x.name === name) as Flag;
     const v = values[name];
-    return (typeof v === "string" ? v : undefined) ?? env[f.env] ?? f.def;
+    return (v === undefined ? undefined : String(v)) ?? env[f.env] ?? f.def;
   };
   const flag = (name: string) => `--${name}`;
   const dur = (name: string) => parseDuration(get(name), flag(name));

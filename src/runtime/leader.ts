@@ -1,13 +1,21 @@
 /**
  * Leader election on a coordination.k8s.io/v1 Lease, after client-go's leaderelection: candidates
  * try to acquire the lease every retryPeriod; the holder renews it every retryPeriod and gives up
- * leading when it cannot renew within renewDeadline; a lease not renewed for its
- * leaseDurationSeconds is free to take. Every write is a PUT conditional on the resourceVersion that
- * was read, so of two candidates racing for a free lease exactly one wins (the other gets a 409).
+ * leading when it cannot renew within renewDeadline; a lease is free when it has no holder, or when
+ * its record has not changed for its leaseDurationSeconds. Every write is a PUT conditional on the
+ * resourceVersion that was read, so of two candidates racing for a free lease exactly one wins (the
+ * other gets a 409).
  *
- * Expiry is judged from the lease's own renewTime + leaseDurationSeconds, so a fresh candidate takes
- * over a long-dead lease at once; the price is that it trusts clocks to agree to well within
- * leaseDuration − renewDeadline.
+ * Expiry is judged as client-go judges it, by the local clock only: each candidate remembers the
+ * time, on its own clock, at which it last saw the lease's record (holder, duration, acquire and
+ * renew times, transitions — compared in full) change, and takes a held lease only when that
+ * record has stayed the same for leaseDurationSeconds since. The renewTime written by the holder is
+ * never compared with the local clock, so clocks that disagree by any offset cannot give two
+ * leaders; only clocks that run at different rates could (by more than leaseDuration/renewDeadline).
+ * The price is that a candidate that has just started waits one leaseDuration before it takes a
+ * lease left behind by a killed holder. The leader, for its part, stops leading once
+ * leaseDurationSeconds have passed since it sent its last successful renewal, even when its
+ * renewDeadline has not run out, because by then another candidate may have taken the lease.
  */
 
 import { type CallOptions, paths } from "./client.ts";
@@ -85,6 +93,56 @@ export function parseMicroTime(s: string): number {
   return Date.parse(`${m[1]}${m[3]}`) + fraction * 1000;
 }
 
+/** LeaseObservation is a candidate's view of a Lease: its spec, and when (local clock) that record was first seen. */
+export interface LeaseObservation {
+  spec: LeaseSpec | undefined;
+  /** record is the spec's election record in a canonical form, so that records compare in full. */
+  record: string;
+  /** at is the local time at which this record was first observed. */
+  at: number;
+}
+
+/** leaseRecord is a Lease spec's election record as a string: equal strings mean equal records. */
+export function leaseRecord(spec: LeaseSpec | undefined): string {
+  return JSON.stringify([
+    spec?.holderIdentity ?? "",
+    spec?.leaseDurationSeconds ?? 0,
+    spec?.acquireTime ?? "",
+    spec?.renewTime ?? "",
+    spec?.leaseTransitions ?? 0,
+  ]);
+}
+
+/**
+ * observeLease returns what a candidate knows after reading spec at local time now: the previous
+ * observation, unchanged, when the record is the same; otherwise the new record, observed now.
+ */
+export function observeLease(
+  previous: LeaseObservation | undefined,
+  spec: LeaseSpec | undefined,
+  now: number,
+): LeaseObservation {
+  const record = leaseRecord(spec);
+  if (previous && previous.record === record) return previous;
+  return { spec, record, at: now };
+}
+
+/** observedExpiry is the local time at which an observed record, unchanged, stops holding the lease. */
+export function observedExpiry(obs: LeaseObservation): number {
+  return obs.at + (obs.spec?.leaseDurationSeconds ?? 0) * 1000;
+}
+
+/**
+ * heldByAnother tells whether the observed lease belongs to a holder other than identity: it has
+ * a holder, and its record changed less than leaseDurationSeconds ago on the local clock. The
+ * times written in the record play no part.
+ */
+export function heldByAnother(obs: LeaseObservation, identity: string, now: number): boolean {
+  const holder = obs.spec?.holderIdentity;
+  if (!holder || holder === identity) return false;
+  return observedExpiry(obs) > now;
+}
+
 /** LeaderElector campaigns for a Lease and keeps it while it leads; it campaigns once (make a new one to run again). */
 export class LeaderElector {
   readonly name: string;
@@ -97,7 +155,9 @@ export class LeaderElector {
   private readonly clock: Clock;
   private readonly log: Logger;
   private readonly stopper = new AbortController();
-  private observed: Lease | undefined;
+  private observation: LeaseObservation | undefined;
+  /** heldUntil is when our last successful write stops holding the lease for others (local clock). */
+  private heldUntil = 0;
   private leading: AbortController | undefined;
   private runPromise: Promise<void> | undefined;
 
@@ -126,7 +186,7 @@ export class LeaderElector {
 
   /** leader is the holder of the lease as last observed (undefined when free or unknown). */
   get leader(): string | undefined {
-    return this.observed?.spec?.holderIdentity || undefined;
+    return this.observation?.spec?.holderIdentity || undefined;
   }
 
   /**
@@ -163,11 +223,14 @@ export class LeaderElector {
         acquireTime: now,
         renewTime: now,
       };
-      this.observed = await this.opts.client.replace<Lease>(
-        this.path,
-        { ...lease, spec },
-        { timeoutMs: this.renewDeadlineMs },
+      this.observe(
+        await this.opts.client.replace<Lease>(
+          this.path,
+          { ...lease, spec },
+          { timeoutMs: this.renewDeadlineMs },
+        ),
       );
+      this.heldUntil = 0;
       this.log.info("Released the leader lease");
       return true;
     } catch (err) {
@@ -179,7 +242,10 @@ export class LeaderElector {
   private async campaign(): Promise<void> {
     const signal = this.stopper.signal;
     this.log.info("Attempting to acquire the leader lease");
-    while (!signal.aborted && !(await this.tryAcquireOrRenew(signal, this.renewDeadlineMs))) {
+    while (
+      !signal.aborted &&
+      !(await this.tryAcquireOrRenew(signal, this.clock.now() + this.renewDeadlineMs))
+    ) {
       await this.sleep(this.acquireDelay());
     }
     if (signal.aborted) return;
@@ -188,13 +254,16 @@ export class LeaderElector {
     this.stopLeading();
   }
 
-  /** renewLoop renews every retryPeriod; it returns when renewal fails past renewDeadline or on stop. */
+  /**
+   * renewLoop renews every retryPeriod; it returns on stop, when another holder took the lease, or
+   * when renewal fails until renewDeadline (or until our last write's lease runs out, if sooner).
+   */
   private async renewLoop(signal: AbortSignal): Promise<void> {
     for (;;) {
       await this.sleep(this.retryMs);
       if (signal.aborted) return;
-      const deadline = this.clock.now() + this.renewDeadlineMs;
-      while (!(await this.tryAcquireOrRenew(signal, deadline - this.clock.now()))) {
+      const deadline = Math.min(this.clock.now() + this.renewDeadlineMs, this.heldUntil);
+      while (!(await this.tryAcquireOrRenew(signal, deadline))) {
         if (signal.aborted) return;
         if (this.leader !== undefined && this.leader !== this.identity) {
           this.log.warn("Another candidate holds the lease", { holder: this.leader });
@@ -209,16 +278,23 @@ export class LeaderElector {
     }
   }
 
-  /** tryAcquireOrRenew reads the lease and, if it is free, expired or ours, writes it as ours. */
-  private async tryAcquireOrRenew(signal: AbortSignal, timeoutMs: number): Promise<boolean> {
-    const call: CallOptions = { signal, timeoutMs: Math.max(1, Math.min(timeoutMs, this.renewDeadlineMs)) };
+  /**
+   * tryAcquireOrRenew reads the lease and, unless another holder's record changed within its
+   * leaseDuration on our clock, writes it as ours; its calls end by deadline (local time).
+   */
+  private async tryAcquireOrRenew(signal: AbortSignal, deadline: number): Promise<boolean> {
+    const call = (): CallOptions => ({
+      signal,
+      timeoutMs: Math.max(1, Math.min(deadline - this.clock.now(), this.renewDeadlineMs)),
+    });
     try {
-      const current = await this.read(call);
-      if (!current) return await this.create(call);
+      const current = await this.read(call());
+      if (!current) return await this.create(call());
       const now = this.clock.now();
-      if (!this.mayTake(current.spec, now)) return false;
+      if (this.observation && heldByAnother(this.observation, this.identity, now)) return false;
       const spec = this.nextSpec(current.spec, now);
-      this.observe(await this.opts.client.replace<Lease>(this.path, { ...current, spec }, call));
+      this.observe(await this.opts.client.replace<Lease>(this.path, { ...current, spec }, call()));
+      this.heldUntil = now + (spec.leaseDurationSeconds ?? 0) * 1000;
       return true;
     } catch (err) {
       if (signal.aborted) return false;
@@ -241,11 +317,13 @@ export class LeaderElector {
   }
 
   private async create(call: CallOptions): Promise<boolean> {
+    const now = this.clock.now();
+    const spec = this.nextSpec(undefined, now);
     const lease: Lease = {
       apiVersion: LEASE_API_VERSION,
       kind: "Lease",
       metadata: { name: this.opts.name, namespace: this.opts.namespace },
-      spec: this.nextSpec(undefined, this.clock.now()),
+      spec,
     };
     this.observe(
       await this.opts.client.create<Lease>(
@@ -254,14 +332,8 @@ export class LeaderElector {
         call,
       ),
     );
+    this.heldUntil = now + (spec.leaseDurationSeconds ?? 0) * 1000;
     return true;
-  }
-
-  /** mayTake tells whether the lease is free, expired or already ours. */
-  private mayTake(spec: LeaseSpec | undefined, now: number): boolean {
-    const holder = spec?.holderIdentity;
-    if (!holder || holder === this.identity) return true;
-    return now >= expiresAt(spec);
   }
 
   private nextSpec(old: LeaseSpec | undefined, now: number): LeaseSpec {
@@ -276,17 +348,18 @@ export class LeaderElector {
     };
   }
 
-  /** acquireDelay waits a jittered retryPeriod, but wakes when the observed lease expires. */
+  /** acquireDelay waits a jittered retryPeriod, but wakes when the observed record would expire. */
   private acquireDelay(): number {
     const jittered = this.retryMs * (1 + 0.2 * Math.random());
-    const spec = this.observed?.spec;
-    const untilExpiry = spec?.holderIdentity ? expiresAt(spec) - this.clock.now() : 0;
+    const obs = this.observation;
+    const untilExpiry = obs?.spec?.holderIdentity ? observedExpiry(obs) - this.clock.now() : 0;
     return untilExpiry > 0 ? Math.min(jittered, untilExpiry + 10) : jittered;
   }
 
+  /** observe records the lease as read or written now, and reports a change of holder. */
   private observe(lease: Lease): void {
     const before = this.leader;
-    this.observed = lease;
+    this.observation = observeLease(this.observation, lease.spec, this.clock.now());
     if (this.leader !== before && this.leader !== this.identity) {
       this.log.info("New leader observed", { leader: this.leader ?? null });
       this.opts.onNewLeader?.(this.leader);
@@ -330,13 +403,6 @@ export class LeaderElector {
       signal.addEventListener("abort", done, { once: true });
     });
   }
-}
-
-/** expiresAt is when a lease's holder stops owning it: renewTime + leaseDurationSeconds (0 if unknown). */
-function expiresAt(spec: LeaseSpec | undefined): number {
-  const renewed = spec?.renewTime ? parseMicroTime(spec.renewTime) : Number.NaN;
-  if (Number.isNaN(renewed)) return 0;
-  return renewed + (spec?.leaseDurationSeconds ?? 0) * 1000;
 }
 
 function validateDurations(leaseMs: number, renewDeadlineMs: number, retryMs: number): void {

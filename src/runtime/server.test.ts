@@ -1,7 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "./metrics.ts";
-import { type Handler, healthz, metricsHandler, parseAddress, readyz } from "./server.ts";
+import {
+  AddressInUseError,
+  type Handler,
+  healthz,
+  metricsHandler,
+  parseAddress,
+  readyz,
+  startHttpServer,
+} from "./server.ts";
 
 /** call runs a handler against a recording response (no sockets). */
 async function call(h: Handler): Promise<{ status: number; headers: Record<string, unknown>; body: string }> {
@@ -69,5 +77,19 @@ describe("probe handlers", () => {
     expect(r.status).toBe(200);
     expect(String(r.headers["content-type"])).toMatch(/^text\/plain; version=0\.0\.4/);
     expect(r.body).toContain("hpo_losses_recorded_total 7");
+  });
+});
+
+describe("startHttpServer", () => {
+  it("refuses an address in use with an AddressInUseError that names it", async () => {
+    const first = await startHttpServer("127.0.0.1:0", { "/healthz": healthz() });
+    try {
+      const address = `127.0.0.1:${first.port}`;
+      const second = startHttpServer(address, { "/healthz": healthz() });
+      await expect(second).rejects.toBeInstanceOf(AddressInUseError);
+      await expect(second).rejects.toMatchObject({ address, message: expect.stringContaining("in use") });
+    } finally {
+      await first.close();
+    }
   });
 });

@@ -39,6 +39,17 @@ export function parseAddress(address: string): { host: string | undefined; port:
   return { host: host || undefined, port };
 }
 
+/** AddressInUseError is a bind address that another process (or server) already listens on. */
+export class AddressInUseError extends Error {
+  /** address is the bind address as configured, e.g. ":8081". */
+  readonly address: string;
+  constructor(address: string, options?: ErrorOptions) {
+    super(`cannot listen on ${JSON.stringify(address)}: the address is in use`, options);
+    this.name = "AddressInUseError";
+    this.address = address;
+  }
+}
+
 /** startHttpServer listens on address and serves routes; address "" starts nothing and returns port 0. */
 export async function startHttpServer(
   address: string,
@@ -55,9 +66,11 @@ export async function startHttpServer(
     });
   });
   await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
+    server.once("error", (e: NodeJS.ErrnoException) =>
+      reject(e.code === "EADDRINUSE" ? new AddressInUseError(address, { cause: e }) : e),
+    );
     server.listen(bind.port, bind.host, () => {
-      server.off("error", reject);
+      server.removeAllListeners("error");
       resolve();
     });
   });

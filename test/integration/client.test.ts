@@ -135,7 +135,9 @@ describe("the iDDS calls", () => {
   it("refuse an unknown id, a loss that is not a finite number, and an unknown request, clearly", async () => {
     const unknown = hpo.updateHyperParameter("idds", "99", 0.5);
     await expect(unknown).rejects.toBeInstanceOf(UnknownPointError);
-    await expect(unknown).rejects.toThrow('HPORequest "idds" has no point 99: ids handed out so far run up to 6');
+    await expect(unknown).rejects.toThrow(
+      'HPORequest "idds" has no point 99: ids handed out so far run up to 6',
+    );
     await expect(hpo.updateHyperParameter("idds", "seven", 0.5)).rejects.toThrow(
       'point id "seven" is not a point id: ids are digits, such as "7" (see status.points[].id)',
     );

@@ -1,285 +1,37 @@
 /**
  * The API as a user meets it: the CRDs of crds/ on the real kube-apiserver, driven with the real
  * kubectl. Valid manifests are accepted, invalid ones are rejected with a message that says what to
- * fix, immutable fields stay immutable, and `kubectl explain` explains.
+ * fix, immutable fields stay immutable, and `kubectl explain` explains. `hpo-operator validate`
+ * gives the same verdict offline on the same manifests.
  */
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import {
+  baseRequest,
+  baseSet,
+  invalidRequests,
+  invalidSets,
+  type Obj,
+  req,
+  set,
+  validRequests,
+} from "../fixtures/manifests.ts";
+import { repoRoot } from "../support/controlplane.ts";
 import { deleteNamespace, kubectl, kubectlOk, newNamespace } from "../support/kubectl.ts";
 
-type Obj = Record<string, unknown>;
-
 let ns = "";
-let seq = 0;
 beforeAll(() => {
   ns = newNamespace("crds");
 });
 afterAll(() => deleteNamespace(ns));
 
-function baseRequest(): Obj {
-  return {
-    apiVersion: "hpo.dev/v1alpha1",
-    kind: "HPORequest",
-    metadata: { name: `req-${++seq}` },
-    spec: {
-      method: "bayesian",
-      searchSpace: {
-        lr: { type: "float", low: 1e-5, high: 0.1, log: true },
-        layers: { type: "int", low: 1, high: 8 },
-        optimizer: { type: "categorical", choices: ["adam", "sgd"] },
-      },
-    },
-  };
-}
-
-function baseSet(): Obj {
-  return {
-    apiVersion: "hpo.dev/v1alpha1",
-    kind: "HyperParameterSet",
-    metadata: { name: `set-${++seq}` },
-    spec: { request: "mnist-lr", firstId: 1, lastId: 10 },
-  };
-}
-
-/** set writes value at a dotted path (creating objects on the way); undefined deletes the key. */
-function set(obj: Obj, path: string, value: unknown): Obj {
-  const keys = path.split(".");
-  let cur = obj;
-  for (const k of keys.slice(0, -1)) {
-    cur[k] ??= {};
-    cur = cur[k] as Obj;
-  }
-  const last = keys[keys.length - 1] as string;
-  if (value === undefined) delete cur[last];
-  else cur[last] = value;
-  return obj;
-}
-
 /** create sends JSON, not YAML: kubectl reads YAML 1.1, where an unquoted yes is a boolean. */
 function create(obj: Obj) {
   return kubectl(["create", "-n", ns, "-f", "-"], JSON.stringify(obj));
 }
-
-const space = (name: string, def: unknown) => ["spec.searchSpace", { [name]: def }] as const;
-
-interface Invalid {
-  name: string;
-  make: () => Obj;
-  /** Substrings the error must contain: the field and what to fix. */
-  expect: string[];
-}
-
-const req =
-  (...edits: (readonly [string, unknown])[]) =>
-  () => {
-    const o = baseRequest();
-    for (const [p, v] of edits) set(o, p, v);
-    return o;
-  };
-
-const invalidRequests: Invalid[] = [
-  {
-    name: "low above high",
-    make: req(space("x", { type: "float", low: 2, high: 1 })),
-    expect: ["spec.searchSpace[x]", "low must be less than high"],
-  },
-  {
-    name: "low equal to high",
-    make: req(space("x", { type: "int", low: 3, high: 3 })),
-    expect: ["low must be less than high"],
-  },
-  {
-    name: "log with low = 0",
-    make: req(space("lr", { type: "float", low: 0, high: 1, log: true })),
-    expect: ["spec.searchSpace[lr]", "log: true needs low > 0"],
-  },
-  {
-    name: "log with a negative low",
-    make: req(space("lr", { type: "float", low: -1, high: 1, log: true })),
-    expect: ["log: true needs low > 0"],
-  },
-  {
-    name: "categorical with empty choices",
-    make: req(space("opt", { type: "categorical", choices: [] })),
-    expect: ["spec.searchSpace.opt.choices", "at least 1 items"],
-  },
-  {
-    name: "int with a fractional low",
-    make: req(space("layers", { type: "int", low: 1.5, high: 8 })),
-    expect: ["spec.searchSpace[layers]", "int parameters need whole-number low and high"],
-  },
-  {
-    name: "int with a fractional high",
-    make: req(space("layers", { type: "int", low: 1, high: 7.25 })),
-    expect: ["int parameters need whole-number low and high"],
-  },
-  {
-    name: "float without high",
-    make: req(space("x", { type: "float", low: 0 })),
-    expect: ["float and int parameters need both low and high"],
-  },
-  {
-    name: "unknown parameter type",
-    make: req(space("x", { type: "string", low: 0, high: 1 })),
-    expect: ["spec.searchSpace.x.type", 'supported values: "float", "int", "categorical"'],
-  },
-  {
-    name: "parameter without a type",
-    make: req(space("x", { low: 0, high: 1 })),
-    expect: ["spec.searchSpace.x.type", "Required value"],
-  },
-  {
-    name: "low given as a string",
-    make: req(space("x", { type: "float", low: "small", high: 1 })),
-    expect: ["spec.searchSpace.x.low", "must be of type number"],
-  },
-  {
-    name: "categorical with bounds",
-    make: req(space("opt", { type: "categorical", choices: ["a"], low: 0, high: 1 })),
-    expect: ["categorical parameters take choices only"],
-  },
-  {
-    name: "step with log",
-    make: req(space("lr", { type: "float", low: 0.001, high: 1, log: true, step: 0.1 })),
-    expect: ["step and log: true cannot be combined"],
-  },
-  {
-    name: "int with a fractional step",
-    make: req(space("n", { type: "int", low: 0, high: 10, step: 0.5 })),
-    expect: ["the step of an int parameter must be a whole number"],
-  },
-  {
-    name: "step of zero",
-    make: req(space("x", { type: "float", low: 0, high: 1, step: 0 })),
-    expect: ["spec.searchSpace.x.step", "should be greater than 0"],
-  },
-  {
-    name: "parameter name with a space",
-    make: req(space("my lr", { type: "float", low: 0, high: 1 })),
-    expect: ["spec.searchSpace", "parameter names must start with a letter"],
-  },
-  {
-    name: "too many parameters",
-    make: req([
-      "spec.searchSpace",
-      Object.fromEntries(Array.from({ length: 65 }, (_, i) => [`p${i}`, { type: "float", low: 0, high: 1 }])),
-    ]),
-    expect: ["spec.searchSpace", "must have at most 64 items"],
-  },
-  {
-    name: "pointsPerGeneration 0",
-    make: req(["spec.pointsPerGeneration", 0]),
-    expect: ["spec.pointsPerGeneration", "should be greater than or equal to 1"],
-  },
-  {
-    name: "maxPoints 0",
-    make: req(["spec.maxPoints", 0]),
-    expect: ["spec.maxPoints", "should be greater than or equal to 1"],
-  },
-  {
-    name: "maxPoints as a string",
-    make: req(["spec.maxPoints", "ten"]),
-    expect: ["spec.maxPoints", "must be of type integer"],
-  },
-  {
-    name: "minUnevaluatedPoints -1",
-    make: req(["spec.minUnevaluatedPoints", -1]),
-    expect: ["spec.minUnevaluatedPoints", "should be greater than or equal to 0"],
-  },
-  {
-    name: "container without a generator",
-    make: req(["spec.method", "container"]),
-    expect: ["method: container needs spec.generator.image"],
-  },
-  {
-    name: "container with an empty image",
-    make: req(["spec.method", "container"], ["spec.generator", { image: "" }]),
-    expect: ["method: container needs spec.generator.image"],
-  },
-  {
-    name: "unknown method",
-    make: req(["spec.method", "hyperband"]),
-    expect: ["spec.method", "Unsupported value", '"bayesian"'],
-  },
-  { name: "no method", make: req(["spec.method", undefined]), expect: ["spec.method", "Required value"] },
-  {
-    name: "built-in method without a search space",
-    make: req(["spec.searchSpace", undefined]),
-    expect: ["a search space is required"],
-  },
-  {
-    name: "maxPoints below the initial points",
-    make: req(
-      ["spec.maxPoints", 1],
-      ["spec.initialPoints", [{ params: { layers: 1 } }, { params: { layers: 2 } }]],
-    ),
-    expect: ["spec.maxPoints must be at least the number of spec.initialPoints"],
-  },
-  {
-    name: "initial point without params",
-    make: req(["spec.initialPoints", [{ loss: 0.3 }]]),
-    expect: ["spec.initialPoints[0].params", "Required value"],
-  },
-  {
-    name: "initial point with a string loss",
-    make: req(["spec.initialPoints", [{ params: { layers: 2 }, loss: "low" }]]),
-    expect: ["spec.initialPoints[0].loss", "must be of type number"],
-  },
-  {
-    name: "unknown objective direction",
-    make: req(["spec.objective", { direction: "up" }]),
-    expect: ["spec.objective.direction", "Unsupported value"],
-  },
-  {
-    name: "destination that is not /topic or /queue",
-    make: req(["spec.notification", { destination: "hpo.points" }]),
-    expect: ["spec.notification.destination", "should match"],
-  },
-  {
-    name: "generator timeout 0",
-    make: req(["spec.generator", { image: "x", timeoutSeconds: 0 }]),
-    expect: ["spec.generator.timeoutSeconds", "should be greater than or equal to 1"],
-  },
-  {
-    name: "relative generator workdir",
-    make: req(["spec.generator", { image: "x", workdir: "data" }]),
-    expect: ["spec.generator.workdir", "should match '^/'"],
-  },
-  {
-    name: "suspend as a string",
-    make: req(["spec.suspend", "true"]),
-    expect: ["spec.suspend", "must be of type boolean"],
-  },
-  { name: "no spec at all", make: req(["spec", undefined]), expect: ["spec", "Required value"] },
-];
-
-const setWith = (path: string, value: unknown) => () => set(baseSet(), path, value);
-const invalidSets: Invalid[] = [
-  {
-    name: "loss keyed by a name",
-    make: setWith("spec.losses", { abc: 0.1 }),
-    expect: ["spec.losses", "the keys of spec.losses are point ids, digits without leading zeros"],
-  },
-  {
-    name: "loss keyed by a negative number",
-    make: setWith("spec.losses", { "-1": 0.1 }),
-    expect: ["the keys of spec.losses are point ids"],
-  },
-  {
-    name: "loss given as a string",
-    make: setWith("spec.losses", { "7": "0.12" }),
-    expect: ["spec.losses.7", "must be of type number"],
-  },
-  {
-    name: "failure keyed by a name",
-    make: setWith("spec.failed", { x: "OOMKilled" }),
-    expect: ["the keys of spec.failed are point ids, digits without leading zeros"],
-  },
-  {
-    name: "no request",
-    make: setWith("spec.request", undefined),
-    expect: ["spec.request", "Required value"],
-  },
-];
 
 describe("invalid HPORequests are rejected with a message that says what to fix", () => {
   it("has at least 25 cases", () =>
@@ -292,6 +44,55 @@ describe("invalid HPORequests are rejected with a message that says what to fix"
   });
 });
 
+describe("hpo-operator validate gives the API server's verdict offline", () => {
+  const all = [...invalidRequests, ...invalidSets];
+  const dir = mkdtempSync(join(tmpdir(), "hpo-validate-"));
+  const fileOf = (name: string) => join(dir, `${name.replace(/[^A-Za-z0-9]+/g, "-")}.json`);
+  /** lines holds validate's output lines per file: one run of the real command for every manifest. */
+  const lines = new Map<string, string[]>();
+  let code: number | null = null;
+  beforeAll(() => {
+    const files = [
+      ...all.map((c) => [c.name, c.make()] as const),
+      ...validRequests.map(([n, make]) => [n, make()] as const),
+    ].map(([name, obj]) => {
+      writeFileSync(fileOf(name), JSON.stringify(obj, null, 2));
+      return fileOf(name);
+    });
+    const r = spawnSync(process.execPath, [join(repoRoot, "src/cli/main.ts"), "validate", ...files], {
+      encoding: "utf8",
+      timeout: 60_000,
+    });
+    code = r.status;
+    for (const line of r.stdout.split("\n").filter(Boolean)) {
+      const file = line.slice(0, line.indexOf(":"));
+      lines.set(file, [...(lines.get(file) ?? []), line]);
+    }
+  });
+
+  it("exits 1: some manifests are invalid", () => expect(code).toBe(1));
+
+  it.each(all.map((c) => [c.name, c] as const))("%s: both refuse it, naming the same field", (_n, c) => {
+    const server = kubectl(["apply", "--dry-run=server", "-n", ns, "-f", fileOf(c.name)]);
+    expect(server.code, server.stdout).not.toBe(0);
+    expect(server.stderr).toContain(`${c.field}: `);
+    const offline = (lines.get(fileOf(c.name)) ?? []).join("\n");
+    expect(offline).toContain(`: ${c.field}: `);
+    for (const s of c.expect) expect(offline).toContain(s);
+  });
+
+  it.each(validRequests.map(([name]) => [name] as const))(
+    "%s: both accept it (but for the operator's checks)",
+    (name) => {
+      const server = kubectl(["apply", "--dry-run=server", "-n", ns, "-f", fileOf(name)]);
+      expect(server.stderr).toBe("");
+      expect(server.code).toBe(0);
+      for (const l of lines.get(fileOf(name)) ?? [])
+        expect(l).toContain("the operator's check: the API server accepts this");
+    },
+  );
+});
+
 describe("invalid HyperParameterSets are rejected", () => {
   it.each(invalidSets.map((c) => [c.name, c] as const))("%s", (_name, c) => {
     const r = create(c.make());
@@ -301,48 +102,7 @@ describe("invalid HyperParameterSets are rejected", () => {
 });
 
 describe("valid edge cases are accepted", () => {
-  const valid: [string, () => Obj][] = [
-    [
-      "mixed-type categorical choices",
-      req(space("c", { type: "categorical", choices: [1, "a", true, 2.5] })),
-    ],
-    ["an int on a log scale", req(space("n", { type: "int", low: 1, high: 1024, log: true }))],
-    [
-      "a float and an int with steps",
-      req(
-        space("x", { type: "float", low: 0, high: 1, step: 0.25 }),
-        space("n", { type: "int", low: 0, high: 100, step: 5 }),
-      ),
-    ],
-    ["negative bounds", req(space("x", { type: "float", low: -5, high: -1 }))],
-    [
-      "a container generator without a space",
-      req(
-        ["spec.method", "container"],
-        ["spec.searchSpace", undefined],
-        ["spec.generator", { image: "registry.example/gen:1" }],
-      ),
-    ],
-    [
-      "an iDDS nevergrad optSpace only",
-      req(
-        ["spec.method", "tpe"],
-        ["spec.searchSpace", undefined],
-        [
-          "spec.optSpace",
-          { A: { type: "Choice", params: { choices: [1, 2] } }, B: { type: "Scalar", bounds: [0, 5] } },
-        ],
-      ),
-    ],
-    [
-      "initial points with and without losses",
-      req(
-        ["spec.maxPoints", 2],
-        ["spec.initialPoints", [{ params: { layers: 2 }, loss: 0.4 }, { params: { layers: 3 } }]],
-      ),
-    ],
-  ];
-  it.each(valid)("%s", (_name, make) => {
+  it.each(validRequests)("%s", (_name, make) => {
     const r = create(make());
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);

@@ -286,7 +286,7 @@ describe("the image's entrypoint commands (the image's file tree, assembled as t
   it("hpo-operator --help lists the commands; an unknown command exits 2", () => {
     const r = run(["--help"]);
     expect(r.status).toBe(0);
-    for (const c of ["run", "generate", "stage-in", "stage-out"])
+    for (const c of ["run", "generate", "stage-in", "stage-out", "validate"])
       expect(r.stdout).toMatch(new RegExp(`^  ${c} `, "m"));
     expect(run(["bogus"]).status).toBe(2);
   });
@@ -326,6 +326,21 @@ describe("the image's entrypoint commands (the image's file tree, assembled as t
       expect(p.x).toBeLessThanOrEqual(10);
       expect([1, 2, 3, 4]).toContain(p.n);
     }
+  });
+
+  it("validate checks manifests with the CRDs' schemas that the image carries", () => {
+    const dir = mkdtempSync(join(root, "manifests-"));
+    const file = join(dir, "request.yaml");
+    writeFileSync(
+      file,
+      "apiVersion: hpo.dev/v1alpha1\nkind: HPORequest\nmetadata: {name: r}\n" +
+        "spec: {method: tpe, searchSpace: {x: {type: float, low: 2, high: 1}}}\n",
+    );
+    const r = run(["validate", file]);
+    expect(r.status).toBe(1);
+    expect(r.stdout).toBe(
+      `${file}:4: spec.searchSpace[x]: Invalid value: "object": low must be less than high\n`,
+    );
   });
 
   it("stage-in, generate and stage-out round trip as in a generator Job", () => {

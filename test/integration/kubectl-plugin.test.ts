@@ -169,7 +169,7 @@ describe("get, report, fail", () => {
         'error: unknown output format "wide": use one of table, json, yaml',
       ],
       [["frobnicate"], 2, 'error: unknown command "frobnicate"'],
-      [["get", "mnist", "--bogus"], 2, "error: Unknown option '--bogus'"],
+      [["get", "mnist", "--bogus"], 2, "error: unknown flag --bogus"],
       [
         ["report", "mnist", "99", "0.1"],
         1,
@@ -190,8 +190,9 @@ describe("get, report, fail", () => {
       return [args, r.code, first.startsWith(msg) ? msg : first];
     });
     expect(got).toEqual(cases.map(([args, code, msg]) => [args, code, msg]));
+    // and the usage of the command
     expect(hpo(["report", "mnist", "2", "abc"], nsKubeconfig).stderr).toContain(
-      "See 'kubectl hpo --help' for usage.",
+      "Usage:\n  kubectl hpo report REQUEST ID LOSS",
     );
     // Nothing of the refused reports reached the set.
     expect((await getSet(ns, "mnist-1"))?.spec.losses).toEqual({ "1": 0.52, "2": -0.015 });

@@ -1,11 +1,13 @@
 /**
  * Leader election against the real API server: candidates in one process, each with its own
- * identity, racing for one Lease. Durations are short (lease 3 s, renew deadline 2 s, retry 0.5 s),
- * and assertions are about order and ratios, not tight wall-clock bounds.
+ * identity (and, to show that clock skew does not matter, its own clock), racing for one Lease.
+ * Durations are short (lease 3 s, renew deadline 2 s, retry 0.5 s), and assertions are about order
+ * and ratios, not tight wall-clock bounds.
  */
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from "vitest";
 import { type CallOptions, KubeClient, loadKubeConfig, paths } from "../../src/runtime/client.ts";
+import { type Clock, realClock } from "../../src/runtime/clock.ts";
 import { UnavailableError } from "../../src/runtime/errors.ts";
 import { LeaderElector, type Lease, type LeaseClient, parseMicroTime } from "../../src/runtime/leader.ts";
 import { createMetrics, type Metrics, metricValue } from "../../src/runtime/metrics.ts";
@@ -42,7 +44,13 @@ interface Candidate {
   failing: { on: boolean };
 }
 
-function candidate(lease: string, identity: string): Candidate {
+/** offsetClock is the real clock moved by offsetMs, as on a machine whose clock is that far off. */
+const offsetClock = (offsetMs: number): Clock => ({
+  now: () => Date.now() + offsetMs,
+  after: realClock.after,
+});
+
+function candidate(lease: string, identity: string, clock?: Clock): Candidate {
   const metrics = createMetrics({ processMetrics: false });
   const c: Candidate = {
     metrics,
@@ -60,6 +68,7 @@ function candidate(lease: string, identity: string): Candidate {
     renewDeadlineMs: RENEW_MS,
     retryPeriodMs: RETRY_MS,
     metrics,
+    clock,
     onStartedLeading: (signal) => {
       c.events.push({ what: "started", at: Date.now() });
       c.signals.push(signal);
@@ -216,6 +225,69 @@ describe("LeaderElector on a real Lease", () => {
         await waitFor(() => cands.some((c) => c !== leader && c.elector.isLeader), 10_000, "a successor");
         expect((await readLease(lease)).spec?.leaseTransitions).toBe(handover);
       }
+    } finally {
+      clearInterval(watch);
+    }
+    expect(maxLeaders).toBe(1);
+  });
+
+  it("with clocks 30 s ahead and 30 s behind, has exactly one leader at every observation and hands over cleanly", async () => {
+    const lease = leaseName();
+    // The one behind leads first: judged by renewTime, the one ahead would see its lease 60 s old.
+    const behind = candidate(lease, "behind", offsetClock(-30_000));
+    await waitFor(() => behind.elector.isLeader, 10_000, "the candidate behind to lead");
+    const ahead = candidate(lease, "ahead", offsetClock(30_000));
+    const cands = [behind, ahead];
+    const samples: number[] = [];
+    const watch = setInterval(() => samples.push(cands.filter((c) => c.elector.isLeader).length), 10);
+    try {
+      await sleep(3 * LEASE_MS);
+      expect(new Set(samples)).toEqual(new Set([1]));
+      expect(behind.elector.isLeader).toBe(true);
+      expect(ahead.elector.leader).toBe("behind");
+      expect(ahead.events).toEqual([]);
+      const held = await readLease(lease);
+      // The lease carries the skewed clock's time, half a minute behind.
+      const renewed = parseMicroTime(held.spec?.renewTime ?? "");
+      expect(renewed).toBeGreaterThan(Date.now() - 30_000 - LEASE_MS);
+      expect(renewed).toBeLessThan(Date.now() - 30_000 + LEASE_MS);
+
+      const released = Date.now();
+      await behind.elector.stop();
+      await waitFor(() => ahead.elector.isLeader, 10_000, "the candidate ahead to lead");
+      expect(Date.now() - released).toBeLessThan(LEASE_MS);
+      const handedOver = samples.length;
+      await sleep(3 * LEASE_MS);
+      expect(new Set(samples.slice(handedOver))).toEqual(new Set([1]));
+      expect((await readLease(lease)).spec).toMatchObject({ holderIdentity: "ahead", leaseTransitions: 1 });
+    } finally {
+      clearInterval(watch);
+    }
+    expect(Math.max(...samples)).toBe(1);
+    const stopped = behind.events.find((e) => e.what === "stopped")?.at ?? Number.POSITIVE_INFINITY;
+    expect(stopped).toBeLessThanOrEqual(ahead.events.find((e) => e.what === "started")?.at ?? 0);
+  });
+
+  it("with skewed clocks, replaces a killed leader one leaseDuration after the follower last saw it renew", async () => {
+    const lease = leaseName();
+    const ahead = candidate(lease, "ahead", offsetClock(30_000));
+    await waitFor(() => ahead.elector.isLeader, 10_000, "the candidate ahead to lead");
+    const behind = candidate(lease, "behind", offsetClock(-30_000));
+    const cands = [ahead, behind];
+    let maxLeaders = 0;
+    const watch = setInterval(() => {
+      maxLeaders = Math.max(maxLeaders, cands.filter((c) => c.elector.isLeader).length);
+    }, 10);
+    try {
+      await sleep(2 * LEASE_MS);
+      expect(behind.events).toEqual([]);
+      await ahead.elector.stop({ release: false });
+      const killed = Date.now();
+      // Judged by renewTime, the lease written 30 s ahead would look valid to this one for 60 s more.
+      await waitFor(() => behind.elector.isLeader, 20_000, "the candidate behind to lead");
+      const handover = Date.now() - killed;
+      expect(handover).toBeGreaterThanOrEqual(LEASE_MS - 2 * RETRY_MS);
+      expect(handover).toBeLessThanOrEqual(LEASE_MS + 2 * RETRY_MS);
     } finally {
       clearInterval(watch);
     }
