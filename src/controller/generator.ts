@@ -5,7 +5,7 @@
  * reconciler is told (onDone) and asks again, so no reconcile waits while a method computes.
  */
 import type { HPORequest, Point } from "../api/index.ts";
-import { canonicalisePoint } from "../generators/space.ts";
+import { checkBatch } from "../validation/points.ts";
 import type { Params, SearchSpace } from "../generators/types.ts";
 import type { WorkerPool } from "../workers/pool.ts";
 import { historyOf } from "./points.ts";
@@ -76,17 +76,19 @@ export function acceptBatch(
   existing: readonly Point[],
   count: number,
 ): { ok: true; points: Params[]; warnings: string[] } | { ok: false; message: string } {
+  // The batch is checked against the space's JSON Schema (ajv) and canonicalised in one step.
+  let checked: readonly unknown[] = proposed;
+  if (space) {
+    const c = checkBatch(space, proposed);
+    if (!c.ok) return { ok: false, message: c.error };
+    checked = c.value;
+  }
   const seen = new Set(existing.map((p) => storedKey(p.params)));
   const points: Params[] = [];
   const duplicates: Params[] = [];
-  for (const [i, raw] of proposed.entries()) {
-    let params = raw as Params;
-    if (space) {
-      const c = canonicalisePoint(space, raw);
-      if (!c.ok)
-        return { ok: false, message: `point ${i + 1} of the batch is not in the search space: ${c.error}` };
-      params = c.value;
-    } else if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
+  for (const [i, raw] of checked.entries()) {
+    const params = raw as Params;
+    if (typeof raw !== "object" || raw === null || Array.isArray(raw)) {
       return { ok: false, message: `point ${i + 1} of the batch is not an object of parameter values` };
     }
     const key = pointKey(params);
