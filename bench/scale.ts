@@ -90,9 +90,13 @@ class Fleet {
   private readonly workers: Promise<void>[] = [];
   errors = 0;
   private readonly request: string;
+  private readonly limit: number;
+  private taken = 0;
 
-  constructor(request: string, reporters: number) {
+  /** The fleet reports at most limit losses (the rest are left for the latency samples). */
+  constructor(request: string, reporters: number, limit: number) {
     this.request = request;
+    this.limit = limit;
     void this.watch();
     for (let i = 0; i < reporters; i++) this.workers.push(this.work());
   }
@@ -151,7 +155,8 @@ class Fleet {
 
   private async work(): Promise<void> {
     while (!this.stopped) {
-      const next = this.queue.pop();
+      const next = this.taken < this.limit ? this.queue.pop() : undefined;
+      if (next) this.taken++;
       if (!next) {
         await new Promise<void>((r) => {
           this.wake = r;
@@ -251,7 +256,7 @@ async function throughput(): Promise<Throughput> {
     600_000,
   );
   log(`throughput: ${TPOINTS} points stored; ${REPORTERS} reporters start`);
-  const fleet = new Fleet("throughput", REPORTERS);
+  const fleet = new Fleet("throughput", REPORTERS, TPOINTS);
   const t0 = performance.now();
   await fleet.until(TPOINTS, 1_800_000);
   const seconds = (performance.now() - t0) / 1000;
@@ -360,7 +365,7 @@ try {
 
   // A request of 1,000 points (the small side of the comparisons), every loss reported.
   await create("small", { maxPoints: 1000, pointsPerGeneration: 1000 });
-  const smallFleet = new Fleet("small", REPORTERS);
+  const smallFleet = new Fleet("small", REPORTERS, 1000 - SAMPLES);
   await smallFleet.until(1000 - SAMPLES, 600_000);
   await smallFleet.stop();
   const smallIds = (await readAll("small"))
@@ -372,7 +377,7 @@ try {
   // The big request.
   const t0 = performance.now();
   await create("big", { maxPoints: POINTS, pointsPerGeneration: 1000 });
-  const fleet = new Fleet("big", REPORTERS);
+  const fleet = new Fleet("big", REPORTERS, POINTS - SAMPLES);
   await fleet.until(POINTS - SAMPLES, 4 * 3_600_000);
   await fleet.stop();
   const bigIds = (await readAll("big"))

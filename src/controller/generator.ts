@@ -5,10 +5,9 @@
  * reconciler is told (onDone) and asks again, so no reconcile waits while a method computes.
  */
 import type { HPORequest, Point } from "../api/index.ts";
-import { checkBatch } from "../validation/points.ts";
 import type { Params, SearchSpace } from "../generators/types.ts";
+import { checkBatch } from "../validation/points.ts";
 import type { WorkerPool } from "../workers/pool.ts";
-import { historyOf } from "./points.ts";
 import { generationSeed } from "./spec.ts";
 
 /** GenerationRequest is one generation to produce. */
@@ -164,17 +163,19 @@ export class BuiltinGenerator implements Generator {
     if (!space) return { kind: "failed", message: "the built-in methods need a search space" };
     const uid = request.metadata?.uid ?? "";
     try {
+      // The workers keep each request's history: only what changed since is sent (history-sync.ts).
       const result = await this.pool.run(
         request.spec.method,
         {
           space,
-          history: historyOf(req.points),
+          history: { evaluated: [], pending: [], failed: [] },
           count: req.count,
           seed: generationSeed(req.seed, req.number),
           direction: request.spec.objective?.direction ?? "minimize",
           state: this.states.get(uid),
         },
         this.timeoutMs,
+        { uid, points: req.points },
       );
       if (result.state !== undefined) this.states.set(uid, result.state);
       if (result.points.length === 0) return { kind: "exhausted" };
@@ -196,6 +197,7 @@ export class BuiltinGenerator implements Generator {
   forget(uid: string): void {
     this.states.delete(uid);
     this.runs.delete(uid);
+    this.pool.forget(uid);
   }
 }
 

@@ -2,7 +2,14 @@
  * A call's history in the form the methods read: observations encoded in the unit cube with losses
  * to minimise (negated for maximize), pending points, and the set of every point already seen.
  */
-import { type BatchContext, createPointSet, encodeUnit, historyPoints, methodRng } from "./points.ts";
+import {
+  type BatchContext,
+  createPointSet,
+  encodeUnit,
+  historyPoints,
+  methodRng,
+  pointSetOf,
+} from "./points.ts";
 import type { Params, SuggestInput } from "./types.ts";
 
 /** EncodedObservation is an evaluated point with its unit coordinates and its loss to minimise. */
@@ -52,7 +59,10 @@ export function prepareHistory(input: SuggestInput): Prepared {
 export function batchContext(input: SuggestInput, method: string): BatchContext {
   return {
     space: input.space,
-    seen: createPointSet(input.space, historyPoints(input.history)),
+    // A method worker that keeps the request's history passes the keys it holds (seenKeys).
+    seen: input.seenKeys
+      ? pointSetOf(input.space, input.seenKeys)
+      : createPointSet(input.space, historyPoints(input.history)),
     rng: methodRng(input, method),
     count: Math.max(0, Math.floor(input.count)),
   };

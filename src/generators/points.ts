@@ -29,6 +29,11 @@ export interface PointSet {
 export function createPointSet(space: SearchSpace, points: Iterable<Params> = []): PointSet {
   const keys = new Set<string>();
   for (const p of points) keys.add(pointKey(space, p));
+  return pointSetOf(space, keys);
+}
+
+/** pointSetOf returns a PointSet over keys (pointKey of each point), which it takes over. */
+export function pointSetOf(space: SearchSpace, keys: Set<string>): PointSet {
   return {
     has: (params) => keys.has(pointKey(space, params)),
     add: (params) => {

@@ -75,6 +75,11 @@ export interface SuggestInput {
   state?: unknown;
   /** options are method-specific settings. */
   options?: Record<string, unknown>;
+  /**
+   * seenKeys, when given, are pointKey of every point of the history (a method worker keeps them
+   * between calls, src/workers/history-sync.ts); the method may add to it. Never sent to a worker.
+   */
+  seenKeys?: Set<string>;
 }
 
 /** SuggestResult is a method's answer: [] means the method is exhausted (the request ends cleanly). */

@@ -4,7 +4,9 @@
  * start on first use (each costs ~30 MB), so an operator that only runs container generators has none.
  */
 import { Worker } from "node:worker_threads";
+import type { Point } from "../api/index.ts";
 import type { SuggestInput, SuggestResult } from "../generators/types.ts";
+import { HistorySync } from "./history-sync.ts";
 
 /** TimeoutError is a task that overran its time. */
 export class TimeoutError extends Error {
@@ -14,16 +16,25 @@ export class TimeoutError extends Error {
   }
 }
 
+/** Synced names a request whose history the workers keep: only changes are sent (history-sync.ts). */
+export interface Synced {
+  uid: string;
+  points: readonly Point[];
+}
+
 interface Pending {
   id: number;
   method: string;
   input: SuggestInput;
+  synced?: Synced;
   timeoutMs: number;
   resolve: (r: SuggestResult) => void;
   reject: (e: Error) => void;
 }
 
 interface Slot {
+  /** sid names the thread: a replaced thread gets a new one (and the whole history again). */
+  sid: number;
   worker: Worker;
   task?: Pending;
   timer?: NodeJS.Timeout;
@@ -33,7 +44,9 @@ interface Slot {
 export class WorkerPool {
   private readonly slots: Slot[] = [];
   private readonly queue: Pending[] = [];
+  private readonly history = new HistorySync();
   private nextId = 1;
+  private nextSid = 1;
   private closed = false;
 
   private readonly workerUrl: URL;
@@ -46,15 +59,20 @@ export class WorkerPool {
   }
 
   private spawn(): Slot {
-    const slot: Slot = { worker: new Worker(this.workerUrl) };
+    const slot: Slot = { sid: this.nextSid++, worker: new Worker(this.workerUrl) };
     slot.worker.unref();
-    slot.worker.on("message", (msg: { id: number; result?: SuggestResult; error?: string }) => {
-      const task = slot.task;
-      if (!task || task.id !== msg.id) return;
-      this.finish(slot);
-      if (msg.error !== undefined) task.reject(new Error(msg.error));
-      else task.resolve(msg.result as SuggestResult);
-    });
+    slot.worker.on(
+      "message",
+      (msg: { id: number; result?: SuggestResult; error?: string; resync?: boolean }) => {
+        const task = slot.task;
+        if (!task || task.id !== msg.id) return;
+        this.finish(slot);
+        // A history out of step is sent whole with the next task (the generation is retried).
+        if (msg.resync && task.synced) this.history.drop(task.synced.uid, slot.sid);
+        if (msg.error !== undefined) task.reject(new Error(msg.error));
+        else task.resolve(msg.result as SuggestResult);
+      },
+    );
     slot.worker.on("error", (err) => this.replace(slot, err));
     slot.worker.on("exit", (code) => {
       if (!this.closed && slot.task) this.replace(slot, new Error(`method worker exited with code ${code}`));
@@ -74,6 +92,7 @@ export class WorkerPool {
     clearTimeout(slot.timer);
     slot.task = undefined;
     void slot.worker.terminate();
+    this.history.drop(undefined, slot.sid);
     const i = this.slots.indexOf(slot);
     if (i >= 0) this.slots.splice(i, 1); // pump() starts a fresh thread when work waits
     task?.reject(err);
@@ -93,17 +112,29 @@ export class WorkerPool {
           this.replace(slot, new TimeoutError(`method ${task.method} took longer than ${task.timeoutMs} ms`)),
         task.timeoutMs,
       );
-      slot.worker.postMessage({ id: task.id, method: task.method, input: task.input });
+      const sync = task.synced && this.history.message(task.synced.uid, slot.sid, task.synced.points);
+      slot.worker.postMessage({ id: task.id, method: task.method, input: task.input, sync });
     }
   }
 
-  /** run asks a method for points; it rejects on the method's error or its timeout. */
-  run(method: string, input: SuggestInput, timeoutMs: number): Promise<SuggestResult> {
+  /**
+   * run asks a method for points; it rejects on the method's error or its timeout. With synced, the
+   * input's history is left empty and the worker rebuilds it from what it keeps of that request.
+   */
+  run(method: string, input: SuggestInput, timeoutMs: number, synced?: Synced): Promise<SuggestResult> {
     if (this.closed) return Promise.reject(new Error("worker pool is closed"));
     return new Promise((resolve, reject) => {
-      this.queue.push({ id: this.nextId++, method, input, timeoutMs, resolve, reject });
+      const task: Pending = { id: this.nextId++, method, input, timeoutMs, resolve, reject };
+      if (synced) task.synced = synced;
+      this.queue.push(task);
       this.pump();
     });
+  }
+
+  /** forget drops what the workers keep of a request's history (it was deleted). */
+  forget(uid: string): void {
+    this.history.drop(uid);
+    for (const s of this.slots) s.worker.postMessage({ forget: uid });
   }
 
   /** close terminates every worker; queued tasks fail. */

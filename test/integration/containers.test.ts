@@ -14,7 +14,6 @@ import {
   api,
   applyRequest,
   eventsOf,
-  getSet,
   points,
   startTrainer,
   waitFor,
