@@ -64,11 +64,13 @@ describe("the operator killed with SIGKILL at random moments", () => {
       seed: 11,
     });
     const fleet = startTrainer(ns, "chaos");
-    let op = await start(ns);
+    // Small sets (12 points of this space each): the 20 generations roll over to a new set 4 times.
+    const small = ["--set-bytes=4096"];
+    let op = await start(ns, small);
     for (let kill = 1; kill <= 20; kill++) {
       await new Promise((r) => setTimeout(r, 50 + Math.random() * 400));
       await op.kill("SIGKILL");
-      op = await start(ns);
+      op = await start(ns, small);
     }
     const done = await waitForPhase(ns, "chaos", "Finished", 90_000);
     await fleet.stop();
@@ -77,6 +79,7 @@ describe("the operator killed with SIGKILL at random moments", () => {
     expect(fleet.reported.size).toBe(60);
     expect(done.status?.points).toEqual({ total: 60, evaluated: 60, unevaluated: 0, failed: 0 });
     expect(done.status?.generations).toBe(20);
+    expect(new Set(final.map((p) => p.set)).size).toBe(Math.ceil(60 / (done.status?.pointsPerSet ?? 60)));
   }, 240_000);
 });
 
