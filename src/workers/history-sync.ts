@@ -63,6 +63,11 @@ export class HistorySync {
     return msg;
   }
 
+  /** holders are the worker threads (slot ids) that keep uid's history. */
+  holders(uid: string): ReadonlySet<number> {
+    return new Set(this.held.get(uid)?.keys() ?? []);
+  }
+
   /** drop forgets what worker sid holds (it was replaced), or everything of uid when sid is undefined. */
   drop(uid: string | undefined, sid?: number): void {
     if (uid === undefined) {

@@ -103,9 +103,14 @@ export class WorkerPool {
     const idle = this.slots.filter((s) => !s.task).length;
     for (let i = idle; i < this.queue.length && this.slots.length < this.size; i++)
       this.slots.push(this.spawn());
-    for (const slot of this.slots) {
-      if (slot.task || this.queue.length === 0) continue;
-      const task = this.queue.shift() as Pending;
+    for (let q = 0; q < this.queue.length; ) {
+      const task = this.queue[q] as Pending;
+      const slot = this.slotFor(task);
+      if (!slot) {
+        q++;
+        continue;
+      }
+      this.queue.splice(q, 1);
       slot.task = task;
       slot.timer = setTimeout(
         () =>
@@ -115,6 +120,19 @@ export class WorkerPool {
       const sync = task.synced && this.history.message(task.synced.uid, slot.sid, task.synced.points);
       slot.worker.postMessage({ id: task.id, method: task.method, input: task.input, sync });
     }
+  }
+
+  /**
+   * slotFor is the idle thread a task goes to: a request's tasks wait for the thread that keeps its
+   * history (one copy of a big history, not one per thread); other tasks take any idle thread.
+   */
+  private slotFor(task: Pending): Slot | undefined {
+    if (task.synced) {
+      const holders = this.history.holders(task.synced.uid);
+      const home = this.slots.find((s) => holders.has(s.sid));
+      if (home) return home.task ? undefined : home;
+    }
+    return this.slots.find((s) => !s.task);
   }
 
   /**
