@@ -140,7 +140,7 @@ describe("pointsPerSet", () => {
   it("leaves room for a set's metadata and the JSON around its points", () => {
     const name = "x".repeat(61);
     const set = worstSet({ dims: [] }, 0, "failed");
-    const manager = (m: string, operation: string, fields: object) => ({
+    const manager = (m: string, operation: string, fields: Record<string, unknown>) => ({
       manager: m,
       operation,
       apiVersion: "hpo.dev/v1alpha1",
