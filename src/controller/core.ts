@@ -257,6 +257,13 @@ function carryOut(w: Work, plan: GenerationPlan): void {
       w.requeueAfterMs = plan.afterMs;
       return;
     case "complete": {
+      const o = w.obs.outcome;
+      if (o && o.number === plan.number && o.firstId === plan.firstId && o.result.kind === "points") {
+        // Part of the batch is stored (its write stopped between two sets): store the rest.
+        const count = w.lastGeneration?.number === plan.number ? w.lastGeneration.requested : undefined;
+        applyOutcome(w, { ...plan, count: count ?? o.result.points.length, attempt: o.attempt }, o.result);
+        return;
+      }
       const lg = w.lastGeneration?.number === plan.number ? w.lastGeneration : { requested: plan.added, attempts: 1 };
       w.lastGeneration = {
         ...lg,
@@ -342,9 +349,10 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
     return;
   }
   const points = storedBatch(result.points.slice(0, plan.count), plan.number, plan.firstId);
-  store(w, points);
+  // Only the points no set holds yet are new to the summary (part of the batch may be stored).
+  const added = store(w, points);
   w.summary = combine(
-    [w.summary, { counts: { total: points.length, evaluated: 0, unevaluated: points.length, failed: 0 }, best: undefined, maxId: plan.firstId + points.length - 1, latest: { number: plan.number, added: points.length, firstId: plan.firstId } }],
+    [w.summary, { counts: { total: added, evaluated: 0, unevaluated: added, failed: 0 }, best: undefined, maxId: plan.firstId + points.length - 1, latest: { number: plan.number, added, firstId: plan.firstId } }],
     w.direction,
   );
   const last = plan.firstId + points.length - 1;
@@ -352,7 +360,7 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
     [`added ${points.length} points (ids ${plan.firstId}-${last})`, ...result.warnings].join("; "),
   );
   w.lastGeneration = { ...lg, state: "Succeeded", added: points.length, message };
-  w.generated = points.length;
+  w.generated = added;
   w.requeue = true;
   w.events.push({
     type: "Normal",
