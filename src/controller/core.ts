@@ -189,10 +189,18 @@ function noteDeletedSets(w: Work): void {
     w.deletedSets.push(k);
     const { firstId, lastId } = setRange(k, w.perSet);
     const name = setName(w.req.metadata?.name ?? "", k);
+    // Before the first generation is recorded, the initial points are stored again (same ids, same
+    // params: storeInitialPoints); say so rather than claim their ids are gone for good.
+    const initial = w.lastGeneration === undefined ? (w.req.spec.initialPoints?.length ?? 0) : 0;
+    const ids =
+      initial >= firstId
+        ? `the initial points among them (ids ${firstId}-${Math.min(lastId, initial)}) are stored again from spec.initialPoints, no other id is handed out again`
+        : "their ids are not handed out again";
+    const after = Math.max(w.summary.maxId, issuedUpTo(w.lastGeneration) - 1, initial);
     w.events.push({
       type: "Warning",
       reason: "SetDeleted",
-      message: `HyperParameterSet ${name} was deleted: its points (ids ${firstId}-${lastId}) and their losses are gone; their ids are not handed out again, new ids continue after ${Math.max(w.summary.maxId, issuedUpTo(w.lastGeneration) - 1)}`,
+      message: `HyperParameterSet ${name} was deleted: its points (ids ${firstId}-${lastId}) and their losses are gone; ${ids}, new ids continue after ${after}`,
     });
   }
 }
