@@ -443,6 +443,17 @@ describe("decide: a set deleted by hand", () => {
     expect(statusOf(stored)).toMatchObject({ sets: 3, deletedSets: [2] });
   });
 
+  it("stores the initial points again when their set goes before the first generation, and says so", () => {
+    const initial = [{ params: { x: 1 }, loss: 0.5 }, { params: { x: 2 } }];
+    const r = request({ initialPoints: initial }, { pointsPerSet: 4, sets: 1 });
+    const d = decide(observe(r, []), settings);
+    expect(kinds(d)).toEqual(["createSet r-1 1-4", "storePoints r-1 @0 [1,2]", "applyStatus"]);
+    expect(d.events.find((e) => e.reason === "SetDeleted")?.message).toBe(
+      "HyperParameterSet r-1 was deleted: its points (ids 1-4) and their losses are gone; the initial points among them (ids 1-2) are stored again from spec.initialPoints, no other id is handed out again, new ids continue after 2",
+    );
+    expect(statusOf(d)?.deletedSets).toEqual([1]);
+  });
+
   it("creates a deleted set again only for new ids that fall in it", () => {
     // Set r-2 (ids 5-8) held only ids 5-6 when it was deleted: ids 7-8 still go into a new r-2.
     const lg6 = { number: 2, state: "Succeeded" as const, firstId: 5, added: 2, attempts: 1 };
