@@ -325,7 +325,9 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
       : { number: plan.number, requested: plan.count, firstId: plan.firstId, attempts: plan.attempt, startedAt: now }),
     completedAt: now,
   };
-  w.actions.push({ kind: "settle", number: plan.number });
+  // The generator may drop the outcome once settled: settle only after the points are stored, so
+  // a store cut short between two sets finds the outcome again (Generator.kept).
+  const settle = () => w.actions.push({ kind: "settle", number: plan.number });
   const method = w.req.spec.method;
   const big = result.kind === "points" && !w.space ? result.points.findIndex((p) => paramsBytes(p) > w.settings.paramsBytesWithoutSpace) : -1;
   if (big >= 0) {
@@ -339,6 +341,7 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
     w.lastGeneration = { ...lg, state: "Failed", message: clip(result.message), added: 0 };
     w.failedGeneration = true;
     w.requeue = true;
+    settle();
     w.events.push({
       type: "Warning",
       reason: "GenerationFailed",
@@ -348,6 +351,7 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
   }
   if (result.kind === "exhausted") {
     w.exhausted = true;
+    settle();
     w.lastGeneration = { ...lg, state: "Succeeded", added: 0, message: "the generator returned no points" };
     w.events.push({
       type: "Normal",
@@ -359,6 +363,7 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
   const points = storedBatch(result.points.slice(0, plan.count), plan.number, plan.firstId);
   // Only the points no set holds yet are new to the summary (part of the batch may be stored).
   const added = store(w, points);
+  settle();
   w.summary = combine(
     [w.summary, { counts: { total: added, evaluated: 0, unevaluated: added, failed: 0 }, best: undefined, maxId: plan.firstId + points.length - 1, latest: { number: plan.number, added, firstId: plan.firstId } }],
     w.direction,

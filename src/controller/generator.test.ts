@@ -72,6 +72,24 @@ describe("BuiltinGenerator", () => {
     expect(w.pool.asked).toHaveLength(2);
   });
 
+  it("keeps a finished outcome for the next reconcile until it is settled", async () => {
+    const w = world();
+    await w.gen.generate(ask({ number: 3, attempt: 2, firstId: 9 }));
+    expect(w.gen.kept("u")).toBeUndefined(); // still running
+    const finished = w.done();
+    w.pool.answer({ points: [{ x: 1 }] });
+    await finished;
+    expect(w.gen.kept("u")).toEqual({
+      number: 3,
+      attempt: 2,
+      firstId: 9,
+      result: { kind: "points", points: [{ x: 1 }], warnings: [] },
+    });
+    expect(w.gen.kept("other")).toBeUndefined();
+    w.gen.settle("u", 3);
+    expect(w.gen.kept("u")).toBeUndefined();
+  });
+
   it("drops the result of a run that another question replaced", async () => {
     const w = world();
     await w.gen.generate(ask({ attempt: 1 }));
