@@ -194,7 +194,8 @@ export class HpoClient {
     const { namespace, name } = this.ref(request);
     const { req, setName, set } = await this.setFor(request, id);
     const result = { namespace, request: name, id, set: setName };
-    if (planReport(set, req.spec.initialPoints, name, id, outcome) === "done") return { ...result, changed: false };
+    if (planReport(set, req.spec.initialPoints, name, id, outcome) === "done")
+      return { ...result, changed: false };
     const spec =
       "loss" in outcome ? { losses: { [id]: outcome.loss } } : { failed: { [id]: outcome.reason } };
     try {
@@ -203,7 +204,8 @@ export class HpoClient {
       });
     } catch (e) {
       // The API server enforces the same rules (a report that raced another one): say so plainly.
-      if (e instanceof InvalidError) throw new OutcomeConflictError(`point ${id} of "${name}": ${e.message}`, id);
+      if (e instanceof InvalidError)
+        throw new OutcomeConflictError(`point ${id} of "${name}": ${e.message}`, id);
       throw explain(e, namespace, name);
     }
     return { ...result, changed: true };

@@ -18,14 +18,7 @@ import {
   type Policy,
   planGeneration,
 } from "./lifecycle.ts";
-import {
-  combine,
-  type Direction,
-  initialPoints,
-  type Summary,
-  storedBatch,
-  summaryOfSet,
-} from "./points.ts";
+import { combine, type Direction, initialPoints, type Summary, storedBatch, summaryOfSet } from "./points.ts";
 import { maxParamsBytes, paramsBytes, paramsBytesOf, pointsPerSet } from "./sizing.ts";
 import { seedOf, validateSpec } from "./spec.ts";
 
@@ -272,7 +265,8 @@ function carryOut(w: Work, plan: GenerationPlan): void {
         applyOutcome(w, { ...plan, count: count ?? o.result.points.length, attempt: o.attempt }, o.result);
         return;
       }
-      const lg = w.lastGeneration?.number === plan.number ? w.lastGeneration : { requested: plan.added, attempts: 1 };
+      const lg =
+        w.lastGeneration?.number === plan.number ? w.lastGeneration : { requested: plan.added, attempts: 1 };
       w.lastGeneration = {
         ...lg,
         number: plan.number,
@@ -322,14 +316,23 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
   const lg = {
     ...(w.lastGeneration?.number === plan.number && w.lastGeneration.state === "Running"
       ? w.lastGeneration
-      : { number: plan.number, requested: plan.count, firstId: plan.firstId, attempts: plan.attempt, startedAt: now }),
+      : {
+          number: plan.number,
+          requested: plan.count,
+          firstId: plan.firstId,
+          attempts: plan.attempt,
+          startedAt: now,
+        }),
     completedAt: now,
   };
   // The generator may drop the outcome once settled: settle only after the points are stored, so
   // a store cut short between two sets finds the outcome again (Generator.kept).
   const settle = () => w.actions.push({ kind: "settle", number: plan.number });
   const method = w.req.spec.method;
-  const big = result.kind === "points" && !w.space ? result.points.findIndex((p) => paramsBytes(p) > w.settings.paramsBytesWithoutSpace) : -1;
+  const big =
+    result.kind === "points" && !w.space
+      ? result.points.findIndex((p) => paramsBytes(p) > w.settings.paramsBytesWithoutSpace)
+      : -1;
   if (big >= 0) {
     const bytes = paramsBytes((result as { points: unknown[] }).points[big]);
     result = {
@@ -365,7 +368,15 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
   const added = store(w, points);
   settle();
   w.summary = combine(
-    [w.summary, { counts: { total: added, evaluated: 0, unevaluated: added, failed: 0 }, best: undefined, maxId: plan.firstId + points.length - 1, latest: { number: plan.number, added, firstId: plan.firstId } }],
+    [
+      w.summary,
+      {
+        counts: { total: added, evaluated: 0, unevaluated: added, failed: 0 },
+        best: undefined,
+        maxId: plan.firstId + points.length - 1,
+        latest: { number: plan.number, added, firstId: plan.firstId },
+      },
+    ],
     w.direction,
   );
   const last = plan.firstId + points.length - 1;
@@ -420,7 +431,11 @@ function finish(w: Work): Decision {
   if (before !== status.phase && change !== "none") {
     const phase = status.phase ?? "";
     if (!["Generating", "Waiting", "Pending"].includes(phase)) {
-      w.events.push({ type: phase === "Failed" ? "Warning" : "Normal", reason: phase, message: status.message ?? phase });
+      w.events.push({
+        type: phase === "Failed" ? "Warning" : "Normal",
+        reason: phase,
+        message: status.message ?? phase,
+      });
     }
   }
   const d: Decision = {

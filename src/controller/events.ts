@@ -50,7 +50,8 @@ export class EventRecorder implements Recorder {
     const now = new Date().toISOString();
     const send =
       c.action === "update"
-        ? () => this.update(c.key, c.count, now, () => this.create(target, ns, type, reason, message, c.key, now))
+        ? () =>
+            this.update(c.key, c.count, now, () => this.create(target, ns, type, reason, message, c.key, now))
         : () => this.create(target, ns, type, reason, c.message, c.key, now);
     this.pending = this.pending.then(send).then(
       () => undefined,
@@ -99,11 +100,19 @@ export class EventRecorder implements Recorder {
   }
 
   /** update raises the count of the Event a repeat belongs to; when it is gone, recreate() makes a new one. */
-  private async update(key: string, count: number, now: string, recreate: () => Promise<void>): Promise<void> {
+  private async update(
+    key: string,
+    count: number,
+    now: string,
+    recreate: () => Promise<void>,
+  ): Promise<void> {
     const ev = this.names.get(key);
     if (!ev) return recreate();
     try {
-      await this.client.mergePatch(`/api/v1/namespaces/${ev.ns}/events/${ev.name}`, { count, lastTimestamp: now });
+      await this.client.mergePatch(`/api/v1/namespaces/${ev.ns}/events/${ev.name}`, {
+        count,
+        lastTimestamp: now,
+      });
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw e;
       this.names.delete(key);

@@ -155,7 +155,9 @@ export class BuiltinGenerator implements Generator {
     const uid = req.request.metadata?.uid ?? "";
     const run = this.runs.get(uid);
     if (run && run.number === req.number && run.attempt === req.attempt && run.firstId === req.firstId) {
-      return run.outcome ? clipOutcome(run.outcome, req.count) : { kind: "running", requeueAfterMs: this.timeoutMs };
+      return run.outcome
+        ? clipOutcome(run.outcome, req.count)
+        : { kind: "running", requeueAfterMs: this.timeoutMs };
     }
     // A new generation (or the same one asked differently): start it; a stale run's result is dropped.
     const fresh: Run = { number: req.number, attempt: req.attempt, firstId: req.firstId };

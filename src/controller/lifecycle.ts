@@ -63,11 +63,7 @@ export function generationFailed(req: HPORequest, policy: Policy): boolean {
 }
 
 /** idleReason returns why no new generation may start, or undefined when one may. */
-export function idleReason(
-  req: HPORequest,
-  counts: Counts,
-  policy: Policy,
-): IdleReason | undefined {
+export function idleReason(req: HPORequest, counts: Counts, policy: Policy): IdleReason | undefined {
   if (generationFailed(req, policy)) return "GenerationFailed";
   if (req.status?.exhausted) return "Exhausted";
   if (req.spec.maxPoints !== undefined && counts.total >= req.spec.maxPoints) return "MaxPointsReached";
@@ -89,12 +85,7 @@ export function issuedUpTo(lg: HPORequestStatusLastGeneration | undefined): numb
  * planGeneration decides what to do about generation, given the request and a summary of its stored
  * points (summary.latest: the highest generation stored, with its size and first id).
  */
-export function planGeneration(
-  req: HPORequest,
-  summary: Summary,
-  now: Date,
-  policy: Policy,
-): GenerationPlan {
+export function planGeneration(req: HPORequest, summary: Summary, now: Date, policy: Policy): GenerationPlan {
   const lg = req.status?.lastGeneration;
   const stored: Latest = summary.latest;
   const next = Math.max(summary.maxId + 1, issuedUpTo(lg));

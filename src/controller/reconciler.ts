@@ -15,14 +15,21 @@ import {
   HyperParameterSetResource,
   LABEL_REQUEST,
   pointsOfSets,
-  setsOfRequest,
   type StoredPoint,
+  setsOfRequest,
 } from "../api/index.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import { type Calls, JsonPatch, type KubeClient, MergePatch, paths } from "../runtime/client.ts";
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from "../runtime/errors.ts";
 import type { Informer } from "../runtime/informer.ts";
-import { type Action, type CoreSettings, type Decision, decide, type Finished, type Observed } from "./core.ts";
+import {
+  type Action,
+  type CoreSettings,
+  type Decision,
+  decide,
+  type Finished,
+  type Observed,
+} from "./core.ts";
 import type { Recorder } from "./events.ts";
 import type { Generator } from "./generator.ts";
 import { seedOf, validateSpec } from "./spec.ts";
@@ -132,7 +139,8 @@ export class Reconciler {
       this.tell(step, decision);
       if (!asked) return;
       outcome = asked;
-      step.req = this.d.requests.get(step.req.metadata?.namespace ?? "", step.req.metadata?.name ?? "") ?? step.req;
+      step.req =
+        this.d.requests.get(step.req.metadata?.namespace ?? "", step.req.metadata?.name ?? "") ?? step.req;
     }
   }
 
@@ -177,15 +185,13 @@ export class Reconciler {
       }
     }
     if (d.requeue) step.result.requeue = true;
-    if (d.requeueAfterMs !== undefined) step.result.requeueAfterMs = minDefined(step.result.requeueAfterMs, d.requeueAfterMs);
+    if (d.requeueAfterMs !== undefined)
+      step.result.requeueAfterMs = minDefined(step.result.requeueAfterMs, d.requeueAfterMs);
     return asked;
   }
 
   /** generate asks the generator for a generation; a finished outcome is returned, else the look-again time. */
-  private async generate(
-    step: Step,
-    a: Extract<Action, { kind: "generate" }>,
-  ): Promise<Observed["outcome"]> {
+  private async generate(step: Step, a: Extract<Action, { kind: "generate" }>): Promise<Observed["outcome"]> {
     const check = validateSpec(step.req);
     const sets = this.setsOf(step.req);
     if (!this.started.has(step.key)) this.started.set(step.key, performance.now());
@@ -252,7 +258,10 @@ export class Reconciler {
       const written =
         a.stored === 0
           ? await step.api.request<HyperParameterSet>("PATCH", path, {
-              body: { metadata: { resourceVersion: set?.metadata?.resourceVersion }, status: { total, points: a.points } },
+              body: {
+                metadata: { resourceVersion: set?.metadata?.resourceVersion },
+                status: { total, points: a.points },
+              },
               contentType: MergePatch,
             })
           : await step.api.request<HyperParameterSet>("PATCH", path, {
@@ -263,7 +272,10 @@ export class Reconciler {
     } catch (e) {
       if (!isStale(e)) throw e;
       this.d.sets.upsert(await step.api.get<HyperParameterSet>(paths.object(API, SETS, ns, a.name)));
-      throw new ConflictError(409, `HyperParameterSet ${a.name} changed under the append: ${(e as Error).message}`);
+      throw new ConflictError(
+        409,
+        `HyperParameterSet ${a.name} changed under the append: ${(e as Error).message}`,
+      );
     }
   }
 

@@ -22,7 +22,8 @@ const FAILURE_BYTES = 15 + 4 * MAX_REASON_CHARS;
 
 function valueBytes(dim: Dim): number {
   if (dim.kind === "float") return NUMBER_BYTES;
-  if (dim.kind === "int") return Math.max(String(Math.trunc(dim.low)).length, String(Math.trunc(dim.high)).length);
+  if (dim.kind === "int")
+    return Math.max(String(Math.trunc(dim.low)).length, String(Math.trunc(dim.high)).length);
   let most = 0;
   for (const c of dim.choices) most = Math.max(most, Buffer.byteLength(JSON.stringify(c)));
   return most;
@@ -48,7 +49,9 @@ export function paramsBytes(params: unknown): number {
  * not even one point fits: the spec is then refused.
  */
 export function pointsPerSet(params: number, setBytes: number, maxPerSet: number): number {
-  const hard = Math.floor((MAX_OBJECT_BYTES - SET_OVERHEAD_BYTES) / (POINT_OVERHEAD_BYTES + params + FAILURE_BYTES));
+  const hard = Math.floor(
+    (MAX_OBJECT_BYTES - SET_OVERHEAD_BYTES) / (POINT_OVERHEAD_BYTES + params + FAILURE_BYTES),
+  );
   if (hard < 1) return 0;
   const target = Math.floor((setBytes - SET_OVERHEAD_BYTES) / (POINT_OVERHEAD_BYTES + params + LOSS_BYTES));
   return Math.max(1, Math.min(maxPerSet, hard, target));

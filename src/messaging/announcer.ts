@@ -16,8 +16,8 @@ import {
   pointsOfSets,
   setsOfRequest,
 } from "../api/index.ts";
-import type { Recorder } from "../controller/events.ts";
 import { canonical } from "../controller/core.ts";
+import type { Recorder } from "../controller/events.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { Controller, type ReconcileContext, type Result } from "../runtime/controller.ts";
