@@ -1,105 +1,20 @@
 import { describe, expect, it } from "vitest";
-import type { HPORequest, HPORequestStatus, HyperParameterSet } from "../api/index.ts";
 import { compileSearchSpace } from "../generators/space.ts";
 import {
-  type Action,
-  type CoreSettings,
-  type Decision,
-  decide,
-  type Finished,
-  type Observed,
-} from "./core.ts";
+  hps,
+  ids,
+  kinds,
+  now,
+  observe,
+  points,
+  reasons,
+  request,
+  settings,
+  settled,
+  statusOf,
+} from "./core.testkit.ts";
+import { decide, type Finished } from "./core.ts";
 import { paramsBytesOf, pointsPerSet } from "./sizing.ts";
-
-const settings: CoreSettings = {
-  policy: { retries: 2, retryBaseMs: 5_000, retryMaxMs: 60_000 },
-  setBytes: 8192,
-  statusIntervalMs: 1_000,
-  paramsBytesWithoutSpace: 1_024,
-};
-const now = new Date("2026-12-07T04:00:00Z");
-const UID = "u-1";
-
-/** request builds HPORequest r (one float parameter x) with spec and status overrides. */
-function request(spec: Partial<HPORequest["spec"]> = {}, status?: HPORequestStatus): HPORequest {
-  return {
-    apiVersion: "hpo.dev/v1alpha1",
-    kind: "HPORequest",
-    metadata: { name: "r", namespace: "ns", uid: UID, generation: 1 },
-    spec: {
-      method: "random",
-      searchSpace: { x: { type: "float", low: 0, high: 100 } },
-      pointsPerGeneration: 6,
-      ...spec,
-    },
-    ...(status ? { status } : {}),
-  };
-}
-
-/**
- * hps builds set r-k of perSet points per set, holding the points [id, generation] (params {x: id})
- * and the reports given.
- */
-function hps(
-  k: number,
-  perSet: number,
-  points: [number, number][],
-  reports: { losses?: Record<string, number>; failed?: Record<string, string> } = {},
-): HyperParameterSet {
-  return {
-    metadata: {
-      name: `r-${k}`,
-      namespace: "ns",
-      ownerReferences: [{ apiVersion: "hpo.dev/v1alpha1", kind: "HPORequest", name: "r", uid: UID }],
-    },
-    spec: { request: "r", firstId: (k - 1) * perSet + 1, lastId: k * perSet, ...reports },
-    status: {
-      total: points.length,
-      points: points.map(([id, generation]) => ({ id: String(id), params: { x: id }, generation })),
-    },
-  };
-}
-
-/** ids makes [id, generation] pairs for ids from..to. */
-const ids = (from: number, to: number, generation: number): [number, number][] =>
-  Array.from({ length: to - from + 1 }, (_, i) => [from + i, generation]);
-
-function observe(req: HPORequest, sets: HyperParameterSet[], extra: Partial<Observed> = {}): Observed {
-  return { request: req, sets, recordsIntent: false, now, ...extra };
-}
-
-/** kinds shows a decision's actions briefly: "createSet r-2", "storePoints r-2 @0 [5..8]", ... */
-function kinds(d: Decision): string[] {
-  return d.actions.map((a) => {
-    if (a.kind === "createSet") return `createSet ${a.name} ${a.firstId}-${a.lastId}`;
-    if (a.kind === "storePoints")
-      return `storePoints ${a.name} @${a.stored} [${a.points.map((p) => p.id).join(",")}]`;
-    if (a.kind === "generate") return `generate #${a.number} ${a.count}@${a.firstId} try ${a.attempt}`;
-    if (a.kind === "settle") return `settle #${a.number}`;
-    return "applyStatus";
-  });
-}
-
-const statusOf = (d: Decision): HPORequestStatus | undefined =>
-  (
-    d.actions.filter((a) => a.kind === "applyStatus").at(-1) as
-      | Extract<Action, { kind: "applyStatus" }>
-      | undefined
-  )?.status;
-
-const reasons = (d: Decision) => d.events.map((e) => `${e.type}/${e.reason}`);
-
-const points = (n: number, warnings: string[] = []): Finished => ({
-  kind: "points",
-  points: Array.from({ length: n }, (_, i) => ({ x: 50 + i })),
-  warnings,
-});
-
-/** settled is the request with the status a decision applied (what the next reconcile reads). */
-function settled(req: HPORequest, d: Decision): HPORequest {
-  const s = statusOf(d);
-  return s ? { ...req, status: s } : req;
-}
 
 describe("decide: initial points", () => {
   it("stores initial points across the sets they need, set by set in id order, and looks again", () => {
@@ -474,116 +389,5 @@ describe("decide: a set deleted by hand", () => {
       "settle #3",
       "applyStatus",
     ]);
-  });
-});
-
-describe("decide: invalid specs", () => {
-  it.each([
-    [
-      "a search space that does not compile",
-      request({ searchSpace: { x: { type: "float", low: 2, high: 1 } } }),
-      /invalid spec: spec.searchSpace: .*x/,
-    ],
-    [
-      "initial points outside the space",
-      request({ initialPoints: [{ params: { x: 1000 } }] }),
-      /invalid spec: spec.initialPoints\[0\]/,
-    ],
-    [
-      "a point too big for any set (no set could hold one)",
-      request({
-        searchSpace: Object.fromEntries(
-          Array.from({ length: 30 }, (_, i) => [
-            `p${i}`,
-            { type: "categorical" as const, choices: ["c".repeat(20_000)] },
-          ]),
-        ),
-      }),
-      /invalid spec: one point of this search space can take \d+ bytes, more than a HyperParameterSet can hold \(at most \d+ bytes of parameters\): use fewer parameters, shorter parameter names or shorter categorical choices/,
-    ],
-  ])("%s: Failed, a Warning, nothing created", (_what, req, message) => {
-    const d = decide(observe(req, []), settings);
-    expect(kinds(d)).toEqual(["applyStatus"]);
-    expect(statusOf(d)?.message).toMatch(message);
-    expect(statusOf(d)?.conditions?.find((c) => c.type === "SpecValid")).toMatchObject({
-      status: "False",
-      reason: "InvalidSpec",
-    });
-    expect(reasons(d)).toEqual(["Warning/InvalidSpec"]);
-    expect(d.phase).toBe("Failed");
-    // Told once: the same status again is left alone.
-    const again = decide(observe(settled(req, d), []), settings);
-    expect([again.actions, again.events]).toEqual([[], []]);
-  });
-});
-
-describe("decide: status writes", () => {
-  const initial = [{ params: { x: 1 } }, { params: { x: 2 } }];
-  const req0 = request({ initialPoints: initial, minUnevaluatedPoints: 0 }, { pointsPerSet: 4 });
-  /** steady is the request with the status the core writes for these sets (nothing more to write). */
-  const steady = (sets: HyperParameterSet[]) => {
-    const d = decide(observe(req0, sets), settings);
-    const req = settled(req0, d);
-    expect(statusOf(decide(observe(req, sets), settings))).toBeUndefined();
-    return req;
-  };
-  const before = [hps(1, 4, ids(1, 2, 0), { losses: {} })];
-
-  it.each([
-    ["a loss moved only the counts, just after a write: held back", 200, false, 800],
-    ["a loss moved only the counts, the interval has passed", 1_000, true, undefined],
-    ["a loss moved only the counts, never written before", undefined, true, undefined],
-  ])("%s", (_what, since, written, requeueAfterMs) => {
-    // minUnevaluatedPoints 0 with one point out: no generation starts; only the counts move.
-    const req = steady(before);
-    const after = [hps(1, 4, ids(1, 2, 0), { losses: { "1": 0.5 } })];
-    const d = decide(observe(req, after, since === undefined ? {} : { sinceStatusWriteMs: since }), settings);
-    expect(d.actions.some((a) => a.kind === "applyStatus")).toBe(written);
-    expect(d.requeueAfterMs).toBe(requeueAfterMs);
-    if (written) expect(statusOf(d)?.points).toMatchObject({ evaluated: 1, unevaluated: 1 });
-  });
-
-  it("writes a significant change at once, even just after a write", () => {
-    const req = steady(before);
-    const outcome = { number: 1, attempt: 1, firstId: 3, result: { kind: "exhausted" } as Finished };
-    const all = [hps(1, 4, ids(1, 2, 0), { losses: { "1": 0.5, "2": 0.7 } })];
-    const d = decide(observe(req, all, { sinceStatusWriteMs: 10, outcome }), settings);
-    expect(statusOf(d)).toMatchObject({ phase: "Finished", exhausted: true });
-    expect(d.requeueAfterMs).toBeUndefined();
-  });
-
-  it("writes nothing when nothing changed", () => {
-    const req = steady(before);
-    const d = decide(observe(req, before, { sinceStatusWriteMs: 10 }), settings);
-    expect([d.actions, d.events, d.requeueAfterMs]).toEqual([[], [], undefined]);
-  });
-});
-
-describe("decide: phase events", () => {
-  const initial = [{ params: { x: 1 } }, { params: { x: 2 } }];
-  it.each([
-    ["Finished (cap reached, all evaluated)", { maxPoints: 2 }, { "1": 1, "2": 2 }, {}, "Normal/Finished"],
-    [
-      "SubFinished (cap reached, one failed)",
-      { maxPoints: 2 },
-      { "1": 1 },
-      { "2": "OOMKilled" },
-      "Normal/SubFinished",
-    ],
-    ["Suspended", { suspend: true }, { "1": 1 }, {}, "Normal/Suspended"],
-    ["Waiting: no event", { maxPoints: 3, minUnevaluatedPoints: 0 }, { "1": 1 }, {}, undefined],
-  ])("%s", (_what, spec, losses, failed, event) => {
-    const req = request(
-      { initialPoints: initial, ...spec },
-      { pointsPerSet: 4, phase: "Waiting", lastGeneration: { number: 0, state: "Succeeded" } },
-    );
-    const d = decide(observe(req, [hps(1, 4, ids(1, 2, 0), { losses, failed })]), settings);
-    const phaseEvents = reasons(d).filter((r) => !r.includes("Generation"));
-    expect(phaseEvents).toEqual(event ? [event] : []);
-    if (event) {
-      // told once: the status it wrote carries the phase
-      const again = decide(observe(settled(req, d), [hps(1, 4, ids(1, 2, 0), { losses, failed })]), settings);
-      expect(again.events).toEqual([]);
-    }
   });
 });
