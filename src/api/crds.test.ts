@@ -63,6 +63,6 @@ describe("the CRDs", () => {
     const cols = (kind: string) =>
       byKind.get(kind)?.spec.versions[0]?.additionalPrinterColumns?.map((c) => c.name);
     expect(cols("HPORequest")).toEqual(["Method", "Phase", "Points", "Evaluated", "Best loss", "Age"]);
-    expect(cols("HyperParameterSet")).toEqual(["Request", "Points", "Evaluated", "Age"]);
+    expect(cols("HyperParameterSet")).toEqual(["Request", "First", "Last", "Points", "Age"]);
   });
 });

@@ -134,9 +134,23 @@ describe("parseLoss", () => {
 });
 
 const pts: Point[] = [
-  { id: "1", params: { lr: 0.000061, opt: "adam" }, generation: 1, state: "Evaluated", loss: 0.52 },
-  { id: "2", params: { lr: 0.0123456789, opt: "sgd" }, generation: 1, state: "Failed", reason: "OOMKilled" },
-  { id: "10", params: { lr: 0.05, opt: "sgd", extra: true }, generation: 2, state: "New" },
+  {
+    id: "1",
+    params: { lr: 0.000061, opt: "adam" },
+    generation: 1,
+    state: "Evaluated",
+    loss: 0.52,
+    set: "r-1",
+  },
+  {
+    id: "2",
+    params: { lr: 0.0123456789, opt: "sgd" },
+    generation: 1,
+    state: "Failed",
+    reason: "OOMKilled",
+    set: "r-1",
+  },
+  { id: "10", params: { lr: 0.05, opt: "sgd", extra: true }, generation: 2, state: "New", set: "r-1" },
 ];
 
 describe("output", () => {

@@ -16,6 +16,7 @@ const pt = (id: string, state: Point["state"], extra: Partial<Point> = {}): Poin
   params: { x: Number(id) / 10 },
   generation: 1,
   state,
+  set: "r-1",
   ...extra,
 });
 
@@ -62,39 +63,67 @@ describe("checks of a report", () => {
     expect(() => checkLoss(undefined)).toThrow(InvalidArgumentError);
   });
 
-  it("checkReason takes 1 to 1024 characters", () => {
+  it("checkReason takes 1 to 128 characters (spec.failed's limit)", () => {
     expect(checkReason("OOMKilled")).toBe("OOMKilled");
+    expect(checkReason("x".repeat(128))).toBe("x".repeat(128));
     expect(() => checkReason("  ")).toThrow("a failure needs a reason, such as OOMKilled");
-    expect(() => checkReason("x".repeat(1025))).toThrow("at most 1024");
+    expect(() => checkReason("x".repeat(129))).toThrow("the reason is 129 characters long; at most 128 fit");
   });
 });
 
 describe("planReport", () => {
+  // Set r-1 holds ids 1-10; a point's state comes from the set's spec (losses, failed).
+  const stored = Array.from({ length: 10 }, (_, i) => ({
+    id: String(i + 1),
+    params: { x: i },
+    generation: 1,
+  }));
   const set = (
     losses: Record<string, number> = {},
     failed: Record<string, string> = {},
   ): HyperParameterSet => ({
-    spec: { request: "r", losses, failed },
-    status: { points },
+    metadata: { name: "r-1" },
+    spec: {
+      request: "r",
+      firstId: 1,
+      lastId: 10,
+      losses: { "1": 0.5, "2": 0.3, ...losses },
+      failed: { "9": "OOMKilled", ...failed },
+    },
+    status: { total: 10, points: stored },
   });
 
   it("patches a new outcome, and leaves a repeated one alone", () => {
-    expect(planReport(set(), "r", "3", { loss: 0.1 })).toBe("patch");
-    expect(planReport(set(), "r", "3", { reason: "OOMKilled" })).toBe("patch");
-    expect(planReport(set(), "r", "2", { loss: 0.3 })).toBe("done");
-    expect(planReport(set(), "r", "9", { reason: "OOMKilled" })).toBe("done");
-    // reported but not yet merged by the operator
-    expect(planReport(set({ "3": 0.7 }), "r", "3", { loss: 0.7 })).toBe("done");
-    expect(planReport(set({}, { "3": "Evicted" }), "r", "3", { reason: "Evicted" })).toBe("done");
+    expect(planReport(set(), undefined, "r", "3", { loss: 0.1 })).toBe("patch");
+    expect(planReport(set(), undefined, "r", "3", { reason: "OOMKilled" })).toBe("patch");
+    expect(planReport(set(), undefined, "r", "2", { loss: 0.3 })).toBe("done");
+    expect(planReport(set(), undefined, "r", "9", { reason: "OOMKilled" })).toBe("done");
+    // a repeat of a report on the set
+    expect(planReport(set({ "3": 0.7 }), undefined, "r", "3", { loss: 0.7 })).toBe("done");
+    expect(planReport(set({}, { "3": "Evicted" }), undefined, "r", "3", { reason: "Evicted" })).toBe("done");
   });
 
   it("refuses an unknown id, naming the ids there are", () => {
-    expect(() => planReport(set(), "r", "11", { loss: 1 })).toThrow(
-      new UnknownPointError('HPORequest "r" has no point 11: its ids are 1-10', "11"),
+    expect(() => planReport(set(), undefined, "r", "11", { loss: 1 })).toThrow(
+      new UnknownPointError('HPORequest "r" has no point 11: r-1 holds ids 1-10', "11"),
     );
-    expect(() => planReport(undefined, "r", "1", { loss: 1 })).toThrow(
-      'HPORequest "r" has no point 1: it has no points yet',
+    expect(() => planReport(undefined, undefined, "r", "1", { loss: 1 })).toThrow(
+      'HPORequest "r" has no point 1: the set that would hold it has no points',
     );
+  });
+
+  it("reads the loss of an initial point from the request's spec", () => {
+    const s: HyperParameterSet = {
+      metadata: { name: "r-1" },
+      spec: { request: "r", firstId: 1, lastId: 10 },
+      status: { total: 2, points: stored.slice(0, 2).map((q) => ({ ...q, generation: 0 })) },
+    };
+    const initial = [{ params: { x: 0 }, loss: 0.25 }, { params: { x: 1 } }];
+    expect(planReport(s, initial, "r", "1", { loss: 0.25 })).toBe("done");
+    expect(() => planReport(s, initial, "r", "1", { loss: 0.4 })).toThrow(
+      'point 1 of "r" already has the loss 0.25; the first reported loss stands',
+    );
+    expect(planReport(s, initial, "r", "2", { loss: 0.4 })).toBe("patch");
   });
 
   it("refuses a second, different outcome: the first stands", () => {
@@ -107,8 +136,8 @@ describe("planReport", () => {
       [set(), "1", { reason: "Evicted" }, "already has the loss 0.5; an evaluated point cannot fail"],
     ];
     for (const [s, id, outcome, message] of conflicts) {
-      expect(() => planReport(s, "r", id, outcome)).toThrow(OutcomeConflictError);
-      expect(() => planReport(s, "r", id, outcome)).toThrow(message);
+      expect(() => planReport(s, undefined, "r", id, outcome)).toThrow(OutcomeConflictError);
+      expect(() => planReport(s, undefined, "r", id, outcome)).toThrow(message);
     }
   });
 });

@@ -182,10 +182,18 @@ function noteDeletedSets(w: Work): void {
     w.deletedSets.push(k);
     const { firstId, lastId } = setRange(k, w.perSet);
     const name = setName(w.req.metadata?.name ?? "", k);
+    // Before the first generation is recorded, the initial points are stored again (same ids, same
+    // params: storeInitialPoints); say so rather than claim their ids are gone for good.
+    const initial = w.lastGeneration === undefined ? (w.req.spec.initialPoints?.length ?? 0) : 0;
+    const ids =
+      initial >= firstId
+        ? `the initial points among them (ids ${firstId}-${Math.min(lastId, initial)}) are stored again from spec.initialPoints, no other id is handed out again`
+        : "their ids are not handed out again";
+    const after = Math.max(w.summary.maxId, issuedUpTo(w.lastGeneration) - 1, initial);
     w.events.push({
       type: "Warning",
       reason: "SetDeleted",
-      message: `HyperParameterSet ${name} was deleted: its points (ids ${firstId}-${lastId}) and their losses are gone; their ids are not handed out again, new ids continue after ${Math.max(w.summary.maxId, issuedUpTo(w.lastGeneration) - 1)}`,
+      message: `HyperParameterSet ${name} was deleted: its points (ids ${firstId}-${lastId}) and their losses are gone; ${ids}, new ids continue after ${after}`,
     });
   }
 }
@@ -250,6 +258,13 @@ function carryOut(w: Work, plan: GenerationPlan): void {
       w.requeueAfterMs = plan.afterMs;
       return;
     case "complete": {
+      const o = w.obs.outcome;
+      if (o && o.number === plan.number && o.firstId === plan.firstId && o.result.kind === "points") {
+        // Part of the batch is stored (its write stopped between two sets): store the rest.
+        const count = w.lastGeneration?.number === plan.number ? w.lastGeneration.requested : undefined;
+        applyOutcome(w, { ...plan, count: count ?? o.result.points.length, attempt: o.attempt }, o.result);
+        return;
+      }
       const lg =
         w.lastGeneration?.number === plan.number ? w.lastGeneration : { requested: plan.added, attempts: 1 };
       w.lastGeneration = {
@@ -310,7 +325,9 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
         }),
     completedAt: now,
   };
-  w.actions.push({ kind: "settle", number: plan.number });
+  // The generator may drop the outcome once settled: settle only after the points are stored, so
+  // a store cut short between two sets finds the outcome again (Generator.kept).
+  const settle = () => w.actions.push({ kind: "settle", number: plan.number });
   const method = w.req.spec.method;
   const big =
     result.kind === "points" && !w.space
@@ -327,6 +344,7 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
     w.lastGeneration = { ...lg, state: "Failed", message: clip(result.message), added: 0 };
     w.failedGeneration = true;
     w.requeue = true;
+    settle();
     w.events.push({
       type: "Warning",
       reason: "GenerationFailed",
@@ -336,6 +354,7 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
   }
   if (result.kind === "exhausted") {
     w.exhausted = true;
+    settle();
     w.lastGeneration = { ...lg, state: "Succeeded", added: 0, message: "the generator returned no points" };
     w.events.push({
       type: "Normal",
@@ -345,15 +364,17 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
     return;
   }
   const points = storedBatch(result.points.slice(0, plan.count), plan.number, plan.firstId);
-  store(w, points);
+  // Only the points no set holds yet are new to the summary (part of the batch may be stored).
+  const added = store(w, points);
+  settle();
   w.summary = combine(
     [
       w.summary,
       {
-        counts: { total: points.length, evaluated: 0, unevaluated: points.length, failed: 0 },
+        counts: { total: added, evaluated: 0, unevaluated: added, failed: 0 },
         best: undefined,
         maxId: plan.firstId + points.length - 1,
-        latest: { number: plan.number, added: points.length, firstId: plan.firstId },
+        latest: { number: plan.number, added, firstId: plan.firstId },
       },
     ],
     w.direction,
@@ -363,7 +384,7 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
     [`added ${points.length} points (ids ${plan.firstId}-${last})`, ...result.warnings].join("; "),
   );
   w.lastGeneration = { ...lg, state: "Succeeded", added: points.length, message };
-  w.generated = points.length;
+  w.generated = added;
   w.requeue = true;
   w.events.push({
     type: "Normal",

@@ -41,6 +41,19 @@ export interface Generator {
   settle?(uid: string, number: number): void;
   /** forget drops whatever the generator keeps for a request (it was deleted). */
   forget?(uid: string): void;
+  /**
+   * kept is the finished outcome the generator holds for a request and that is not settled yet (its
+   * batch may be partly stored: a write stopped between two sets), so a reconcile can finish it.
+   */
+  kept?(uid: string): KeptOutcome | undefined;
+}
+
+/** KeptOutcome is a finished generation's outcome with the question it answers. */
+export interface KeptOutcome {
+  number: number;
+  attempt: number;
+  firstId: number;
+  result: Exclude<GenerationOutcome, { kind: "running" }>;
 }
 
 /** pointKey is a canonical text of a point, to find duplicates. */
@@ -198,6 +211,13 @@ export class BuiltinGenerator implements Generator {
     this.states.delete(uid);
     this.runs.delete(uid);
     this.pool.forget(uid);
+  }
+
+  kept(uid: string): KeptOutcome | undefined {
+    const run = this.runs.get(uid);
+    const result = run?.outcome;
+    if (!run || !result || result.kind === "running") return undefined;
+    return { number: run.number, attempt: run.attempt, firstId: run.firstId, result };
   }
 }
 

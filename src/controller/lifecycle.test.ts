@@ -8,8 +8,9 @@ import {
   type Policy,
   phaseOf,
   planGeneration,
+  type StatusInput,
 } from "./lifecycle.ts";
-import { countPoints } from "./points.ts";
+import { countPoints, type Summary, summarize } from "./points.ts";
 
 const policy: Policy = { retries: 3, retryBaseMs: 5000, retryMaxMs: 300_000 };
 const now = new Date("2026-11-28T10:00:00Z");
@@ -35,8 +36,13 @@ function pts(states: string): Point[] {
     generation: 0, // initial points: no generation has run
     state: s === "E" ? "Evaluated" : s === "F" ? "Failed" : "New",
     ...(s === "E" ? { loss: 1 - i / 100 } : {}),
+    set: "r-1",
   }));
 }
+
+/** sum is the summary planGeneration and buildStatus read (minimize). */
+const sum = (points: readonly Point[], direction: "minimize" | "maximize" = "minimize"): Summary =>
+  summarize(points, direction);
 
 describe("batchSize", () => {
   it.each([
@@ -52,7 +58,7 @@ describe("batchSize", () => {
 describe("planGeneration", () => {
   it("never reuses an id the status records as handed out, even when the set lost its points", () => {
     const lastGeneration = { number: 3, firstId: 21, added: 10, state: "Succeeded" as const };
-    expect(planGeneration(req({}, { lastGeneration }), [], now, policy)).toEqual({
+    expect(planGeneration(req({}, { lastGeneration }), sum([]), now, policy)).toEqual({
       kind: "start",
       number: 4,
       count: 10,
@@ -66,8 +72,11 @@ describe("planGeneration", () => {
       generation: Math.ceil((i + 1) / 10),
       state: "Evaluated" as const,
       loss: i,
+      set: "r-1",
     }));
-    expect(planGeneration(req({}, { lastGeneration }), pts30, now, policy)).toMatchObject({ firstId: 31 });
+    expect(planGeneration(req({}, { lastGeneration }), sum(pts30), now, policy)).toMatchObject({
+      firstId: 31,
+    });
     // A failed attempt handed out nothing: its retry starts at the same id.
     const failed = {
       number: 2,
@@ -77,15 +86,15 @@ describe("planGeneration", () => {
       attempts: 1,
       completedAt: "2026-11-28T09:00:00Z",
     };
-    expect(planGeneration(req({}, { lastGeneration: failed }), pts("EEEEEEEEEE"), now, policy)).toMatchObject(
-      {
-        kind: "retry",
-        firstId: 11,
-      },
-    );
+    expect(
+      planGeneration(req({}, { lastGeneration: failed }), sum(pts("EEEEEEEEEE")), now, policy),
+    ).toMatchObject({
+      kind: "retry",
+      firstId: 11,
+    });
   });
   it("starts generation 1 with ids after the initial points", () => {
-    expect(planGeneration(req(), pts("E"), now, policy)).toEqual({
+    expect(planGeneration(req(), sum(pts("E")), now, policy)).toEqual({
       kind: "start",
       number: 1,
       count: 10,
@@ -94,14 +103,14 @@ describe("planGeneration", () => {
     });
   });
   it("waits while more points are unevaluated than the threshold", () => {
-    expect(planGeneration(req({ minUnevaluatedPoints: 1 }), pts("ENN"), now, policy)).toEqual({
+    expect(planGeneration(req({ minUnevaluatedPoints: 1 }), sum(pts("ENN")), now, policy)).toEqual({
       kind: "none",
       reason: "WaitingForLosses",
     });
-    expect(planGeneration(req({ minUnevaluatedPoints: 2 }), pts("ENN"), now, policy).kind).toBe("start");
+    expect(planGeneration(req({ minUnevaluatedPoints: 2 }), sum(pts("ENN")), now, policy).kind).toBe("start");
   });
   it("counts failed points as done", () => {
-    expect(planGeneration(req(), pts("EF"), now, policy).kind).toBe("start");
+    expect(planGeneration(req(), sum(pts("EF")), now, policy).kind).toBe("start");
   });
   it.each([
     ["the cap is reached", req({ maxPoints: 3 }), "MaxPointsReached"],
@@ -116,14 +125,14 @@ describe("planGeneration", () => {
       "GenerationFailed",
     ],
   ])("does not generate when %s", (_why, r, reason) => {
-    expect(planGeneration(r, pts("EEE"), now, policy)).toEqual({ kind: "none", reason });
+    expect(planGeneration(r, sum(pts("EEE")), now, policy)).toEqual({ kind: "none", reason });
   });
   it("never starts a second generation while one is Running: it resumes it with the same ids", () => {
     const r = req(
       {},
       { lastGeneration: { number: 3, requested: 10, firstId: 21, state: "Running", attempts: 2 } },
     );
-    expect(planGeneration(r, pts("EEE"), now, policy)).toEqual({
+    expect(planGeneration(r, sum(pts("EEE")), now, policy)).toEqual({
       kind: "resume",
       number: 3,
       count: 10,
@@ -132,12 +141,15 @@ describe("planGeneration", () => {
     });
   });
   it("completes a Running generation whose points are already stored (the operator died after storing)", () => {
-    const stored = [...pts("EE"), { id: "3", params: { x: 0.5 }, generation: 2, state: "New" as const }];
+    const stored = [
+      ...pts("EE"),
+      { id: "3", params: { x: 0.5 }, generation: 2, state: "New" as const, set: "r-1" },
+    ];
     const r = req(
       {},
       { lastGeneration: { number: 2, requested: 1, firstId: 3, state: "Running", attempts: 1 } },
     );
-    expect(planGeneration(r, stored, now, policy)).toEqual({
+    expect(planGeneration(r, sum(stored), now, policy)).toEqual({
       kind: "complete",
       number: 2,
       added: 1,
@@ -148,10 +160,16 @@ describe("planGeneration", () => {
     // A built-in batch is stored before the request's status is written: a kill in between.
     const stored = [
       ...pts("EE"),
-      ...[3, 4].map((id) => ({ id: String(id), params: { x: id }, generation: 2, state: "New" as const })),
+      ...[3, 4].map((id) => ({
+        id: String(id),
+        params: { x: id },
+        generation: 2,
+        state: "New" as const,
+        set: "r-1",
+      })),
     ];
     const r = req({}, { lastGeneration: { number: 1, state: "Succeeded", attempts: 1 } });
-    expect(planGeneration(r, stored, now, policy)).toEqual({
+    expect(planGeneration(r, sum(stored), now, policy)).toEqual({
       kind: "complete",
       number: 2,
       added: 2,
@@ -159,7 +177,7 @@ describe("planGeneration", () => {
     });
     const next = req({}, { lastGeneration: { number: 2, state: "Succeeded" } });
     const evaluated = stored.map((p) => ({ ...p, state: "Evaluated" as const, loss: 1 }));
-    expect(planGeneration(next, evaluated, now, policy)).toMatchObject({
+    expect(planGeneration(next, sum(evaluated), now, policy)).toMatchObject({
       kind: "start",
       number: 3,
       firstId: 5,
@@ -168,9 +186,9 @@ describe("planGeneration", () => {
   it("retries a failed generation after its backoff, with the same number", () => {
     const failedAt = new Date(now.getTime() - 3000).toISOString();
     const r = req({}, { lastGeneration: { number: 2, state: "Failed", attempts: 1, completedAt: failedAt } });
-    expect(planGeneration(r, pts("EE"), now, policy)).toEqual({ kind: "wait", afterMs: 2000 });
+    expect(planGeneration(r, sum(pts("EE")), now, policy)).toEqual({ kind: "wait", afterMs: 2000 });
     const later = new Date(now.getTime() + 2000);
-    expect(planGeneration(r, pts("EE"), later, policy)).toEqual({
+    expect(planGeneration(r, sum(pts("EE")), later, policy)).toEqual({
       kind: "retry",
       number: 2,
       count: 10,
@@ -183,32 +201,33 @@ describe("planGeneration", () => {
       {},
       { lastGeneration: { number: 2, state: "Failed", attempts: 3, completedAt: now.toISOString() } },
     );
-    expect(planGeneration(r, pts("E"), now, policy)).toEqual({ kind: "wait", afterMs: 20_000 });
+    expect(planGeneration(r, sum(pts("E")), now, policy)).toEqual({ kind: "wait", afterMs: 20_000 });
   });
   it("honours spec.generator.retries", () => {
     const r = req(
       { generator: { retries: 0 } },
       { lastGeneration: { number: 1, state: "Failed", attempts: 1 } },
     );
-    expect(planGeneration(r, [], now, policy)).toEqual({ kind: "none", reason: "GenerationFailed" });
+    expect(planGeneration(r, sum([]), now, policy)).toEqual({ kind: "none", reason: "GenerationFailed" });
   });
-  it("stops at the size limit", () => {
-    expect(idleReason(req(), countPoints(pts("E")), policy, true)).toBe("SizeLimit");
+  it.each([
+    ["nothing stops it", req(), "E", undefined],
+    ["the cap is reached", req({ maxPoints: 1 }), "E", "MaxPointsReached"],
+    ["a loss is missing", req(), "N", "WaitingForLosses"],
+  ])("idleReason when %s", (_why, r, states, want) => {
+    expect(idleReason(r, countPoints(pts(states)), policy)).toBe(want);
   });
 });
 
 describe("phaseOf", () => {
-  const input = (
-    r: HPORequest,
-    points: Point[],
-    extra: { exhausted?: boolean; sizeLimited?: boolean } = {},
-  ) => ({
+  const input = (r: HPORequest, points: Point[], extra: { exhausted?: boolean } = {}): StatusInput => ({
     req: r,
-    points,
+    summary: sum(points),
     lastGeneration: r.status?.lastGeneration,
     exhausted: extra.exhausted ?? false,
-    sizeLimited: extra.sizeLimited ?? false,
-    setName: "r",
+    pointsPerSet: 10,
+    sets: 1,
+    deletedSets: [],
     seed: 1,
     now,
     policy,
@@ -236,7 +255,6 @@ describe("phaseOf", () => {
       {},
       "SubFinished",
     ],
-    ["size limit", req(), "EE", { sizeLimited: true }, "SubFinished"],
     ["generating", req({}, { lastGeneration: { number: 1, state: "Running" } }), "", {}, "Generating"],
   ])("%s -> %s", (_what, r, states, extra, want) => {
     const points = pts(states as string);
@@ -249,11 +267,12 @@ describe("buildStatus", () => {
     const r = req({ maxPoints: 3 });
     const s = buildStatus({
       req: r,
-      points: pts("EEE"),
+      summary: sum(pts("EEE")),
       lastGeneration: { number: 1, state: "Succeeded", added: 3 },
       exhausted: false,
-      sizeLimited: false,
-      setName: "r",
+      pointsPerSet: 10,
+      sets: 1,
+      deletedSets: [],
       seed: 9,
       now,
       policy,
@@ -273,6 +292,28 @@ describe("buildStatus", () => {
       ["Stalled", "False", "NotApplicable"],
     ]);
     expect(s.message).toContain("maxPoints (3) reached");
+    expect([s.pointsPerSet, s.sets, s.deletedSets]).toEqual([10, 1, undefined]);
+  });
+  it("records the sets: points per set, how many there were, and the ones deleted by hand", () => {
+    const s = buildStatus({
+      req: req(),
+      summary: sum(pts("EN")),
+      lastGeneration: { number: 1, state: "Succeeded", added: 2, firstId: 1 },
+      exhausted: false,
+      pointsPerSet: 13,
+      sets: 3,
+      deletedSets: [2],
+      seed: 1,
+      now,
+      policy,
+    });
+    expect(s).toMatchObject({
+      pointsPerSet: 13,
+      sets: 3,
+      deletedSets: [2],
+      phase: "Waiting",
+      generations: 1,
+    });
   });
   it("keeps lastTransitionTime when a condition's status does not change", () => {
     const before = "2026-01-01T00:00:00.000Z";
@@ -286,11 +327,12 @@ describe("buildStatus", () => {
     );
     const s = buildStatus({
       req: r,
-      points: pts("N"),
+      summary: sum(pts("N")),
       lastGeneration: undefined,
       exhausted: false,
-      sizeLimited: false,
-      setName: "r",
+      pointsPerSet: 10,
+      sets: 1,
+      deletedSets: [],
       seed: 1,
       now,
       policy,
@@ -301,11 +343,12 @@ describe("buildStatus", () => {
   it("uses the highest loss for maximize", () => {
     const s = buildStatus({
       req: req({ objective: { direction: "maximize" } }),
-      points: pts("EEE"),
+      summary: sum(pts("EEE"), "maximize"),
       lastGeneration: undefined,
       exhausted: false,
-      sizeLimited: false,
-      setName: "r",
+      pointsPerSet: 10,
+      sets: 1,
+      deletedSets: [],
       seed: 1,
       now,
       policy,

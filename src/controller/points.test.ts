@@ -1,80 +1,39 @@
 import { describe, expect, it } from "vitest";
-import type { Point } from "../api/index.ts";
+import type { HyperParameterSet, Point } from "../api/index.ts";
 import { acceptBatch, pointKey } from "./generator.ts";
 import {
-  appendBatch,
   bestPoint,
+  combine,
   countPoints,
   historyOf,
   initialPoints,
-  mergeReports,
-  nextId,
+  latestOf,
+  type Summary,
+  storedBatch,
+  summarize,
+  summaryOfSet,
 } from "./points.ts";
 
-const now = "2026-11-28T10:00:00.000Z";
 const p = (id: string, state: Point["state"] = "New", extra: Partial<Point> = {}): Point => ({
   id,
   params: { x: Number(id) },
   generation: 1,
   state,
+  set: "r-1",
   ...extra,
 });
 
 describe("initialPoints", () => {
-  it("numbers initial points from 1; those with a loss are evaluated", () => {
+  it("numbers initial points from 1 as generation 0; their losses stay in the request's spec", () => {
     const got = initialPoints({
       method: "random",
       initialPoints: [{ params: { x: 1 }, loss: 0.5 }, { params: { x: 2 } }],
     });
     expect(got).toEqual([
-      {
-        id: "1",
-        params: { x: 1 },
-        generation: 0,
-        state: "Evaluated",
-        loss: 0.5,
-      },
-      { id: "2", params: { x: 2 }, generation: 0, state: "New" },
+      { id: "1", params: { x: 1 }, generation: 0 },
+      { id: "2", params: { x: 2 }, generation: 0 },
     ]);
-  });
-});
-
-describe("mergeReports", () => {
-  it("records losses and failures of new points", () => {
-    const r = mergeReports(
-      [p("1"), p("2"), p("3")],
-      { request: "r", losses: { "1": 0.5 }, failed: { "2": "OOMKilled" } },
-      now,
-    );
-    expect(r.points[0]).toMatchObject({ state: "Evaluated", loss: 0.5, evaluatedAt: now });
-    expect(r.points[1]).toMatchObject({ state: "Failed", reason: "OOMKilled", evaluatedAt: now });
-    expect(r.points[2]?.state).toBe("New");
-    expect([r.evaluated, r.failed, r.changed, r.messages]).toEqual([1, 1, true, []]);
-  });
-  it("changes nothing when the reports are already recorded", () => {
-    const r = mergeReports([p("1", "Evaluated", { loss: 0.5 })], { request: "r", losses: { "1": 0.5 } }, now);
-    expect([r.changed, r.messages]).toEqual([false, []]);
-  });
-  it("names the id of every report it ignores, and the first outcome stands", () => {
-    const points = [p("1", "Evaluated", { loss: 0.5 }), p("2", "Failed", { reason: "OOMKilled" }), p("3")];
-    const r = mergeReports(
-      points,
-      { request: "r", losses: { "1": 0.7, "2": 0.1, "9": 0.2 }, failed: { "1": "lost", "42": "x" } },
-      now,
-    );
-    expect(r.messages).toEqual([
-      "a second, different loss 0.7 for point 1 ignored: the first recorded loss 0.5 stands",
-      "loss 0.1 for point 2 ignored: the point is marked failed (OOMKilled)",
-      "loss 0.2 for point 9 ignored: there is no point 9 (ids run from 1 to 3)",
-      'failure "lost" for point 1 ignored: the point already has the loss 0.5',
-      'failure "x" for point 42 ignored: there is no point 42 (ids run from 1 to 3)',
-    ]);
-    expect(r.points).toEqual(points);
-  });
-  it("prefers a loss over a failure reported for the same new point in one merge", () => {
-    const r = mergeReports([p("1")], { request: "r", losses: { "1": 0.3 }, failed: { "1": "timeout" } }, now);
-    expect(r.points[0]).toMatchObject({ state: "Evaluated", loss: 0.3 });
-    expect(r.messages).toEqual(['failure "timeout" for point 1 ignored: the point already has the loss 0.3']);
+    expect(initialPoints({ method: "random" })).toEqual([]);
   });
 });
 
@@ -94,20 +53,122 @@ describe("counting and the best point", () => {
     expect(bestPoint(points, "maximize")?.id).toBe("1");
     expect(bestPoint([p("1")], "minimize")).toBeUndefined();
   });
-  it("continues ids after the highest and never reuses one", () => {
-    expect(nextId([])).toBe(1);
-    expect(nextId([p("1"), p("7"), p("3")])).toBe(8);
-    expect(appendBatch([p("1")], [{ x: 9 }, { x: 10 }], 2, 5, now).map((q) => [q.id, q.generation])).toEqual([
-      ["1", 1],
-      ["5", 2],
-      ["6", 2],
+  it("numbers a stored batch from its first id, with its generation", () => {
+    expect(storedBatch([{ x: 9 }, { x: 10 }], 2, 5)).toEqual([
+      { id: "5", params: { x: 9 }, generation: 2 },
+      { id: "6", params: { x: 10 }, generation: 2 },
     ]);
+    expect(storedBatch([], 2, 5)).toEqual([]);
   });
   it("splits the history by state", () => {
     const h = historyOf(points);
     expect(h.evaluated.map((o) => o.loss)).toEqual([0.3, 0.1, 0.1]);
     expect(h.failed).toEqual([{ x: 4 }]);
     expect(h.pending).toEqual([{ x: 5 }]);
+  });
+});
+
+describe("summaries", () => {
+  const g = (id: number, generation: number) => ({ id: String(id), generation });
+  it.each([
+    ["no points", [], { number: 0, added: 0, firstId: 0 }],
+    ["initial points only", [g(1, 0), g(2, 0)], { number: 0, added: 0, firstId: 0 }],
+    ["one batch after initial points", [g(1, 0), g(2, 1), g(3, 1)], { number: 1, added: 2, firstId: 2 }],
+    [
+      "the highest generation wins",
+      [g(2, 1), g(3, 2), g(4, 2), g(5, 2)],
+      { number: 2, added: 3, firstId: 3 },
+    ],
+    ["whatever the order", [g(5, 2), g(3, 2), g(2, 1)], { number: 2, added: 2, firstId: 3 }],
+  ])("latestOf: %s", (_what, points, want) => {
+    expect(latestOf(points)).toEqual(want);
+  });
+
+  it("summarize counts, finds the best point and the highest id", () => {
+    const s = summarize(
+      [p("1", "Evaluated", { loss: 2 }), p("7", "Evaluated", { loss: 1 }), p("3", "Failed")],
+      "minimize",
+    );
+    expect(s).toEqual({
+      counts: { total: 3, evaluated: 2, unevaluated: 0, failed: 1 },
+      best: { id: "7", params: { x: 7 }, loss: 1 },
+      maxId: 7,
+      latest: { number: 1, added: 3, firstId: 1 },
+    });
+    expect(summarize([], "minimize")).toMatchObject({ maxId: 0, best: undefined });
+  });
+
+  const part = (over: Partial<Summary>): Summary => ({
+    counts: { total: 0, evaluated: 0, unevaluated: 0, failed: 0 },
+    best: undefined,
+    maxId: 0,
+    latest: { number: 0, added: 0, firstId: 0 },
+    ...over,
+  });
+  it.each([
+    ["nothing", [], "minimize", part({})],
+    [
+      "adds counts and keeps the highest id",
+      [
+        part({ counts: { total: 3, evaluated: 1, unevaluated: 1, failed: 1 }, maxId: 3 }),
+        part({ counts: { total: 2, evaluated: 0, unevaluated: 2, failed: 0 }, maxId: 5 }),
+      ],
+      "minimize",
+      part({ counts: { total: 5, evaluated: 1, unevaluated: 3, failed: 1 }, maxId: 5 }),
+    ],
+    [
+      "joins a generation that spans two sets",
+      [
+        part({ latest: { number: 2, added: 2, firstId: 9 } }),
+        part({ latest: { number: 2, added: 3, firstId: 11 } }),
+        part({ latest: { number: 1, added: 8, firstId: 1 } }),
+      ],
+      "minimize",
+      part({ latest: { number: 2, added: 5, firstId: 9 } }),
+    ],
+    [
+      "keeps the best point of any set (lower loss, lower id on ties)",
+      [
+        part({ best: { id: "12", params: {}, loss: 0.1 } }),
+        part({ best: { id: "3", params: {}, loss: 0.1 } }),
+        part({ best: { id: "1", params: {}, loss: 0.5 } }),
+      ],
+      "minimize",
+      part({ best: { id: "3", params: {}, loss: 0.1 } }),
+    ],
+    [
+      "keeps the highest loss for maximize",
+      [
+        part({ best: { id: "3", params: {}, loss: 0.1 } }),
+        part({ best: { id: "12", params: {}, loss: 0.5 } }),
+      ],
+      "maximize",
+      part({ best: { id: "12", params: {}, loss: 0.5 } }),
+    ],
+  ] as const)("combine: %s", (_what, parts, direction, want) => {
+    expect(combine(parts, direction)).toEqual(want);
+  });
+
+  it("summaryOfSet derives states from the set's reports, and is cached per set object", () => {
+    const set: HyperParameterSet = {
+      metadata: { name: "r-1" },
+      spec: { request: "r", firstId: 1, lastId: 10, losses: { "2": 0.4 }, failed: { "3": "OOMKilled" } },
+      status: {
+        total: 3,
+        points: [
+          { id: "1", params: { x: 1 }, generation: 0 },
+          { id: "2", params: { x: 2 }, generation: 1 },
+          { id: "3", params: { x: 3 }, generation: 1 },
+        ],
+      },
+    };
+    const initial = [{ params: { x: 1 }, loss: 0.2 }];
+    const s = summaryOfSet(set, initial, "minimize");
+    expect(s.counts).toEqual({ total: 3, evaluated: 2, unevaluated: 0, failed: 1 });
+    expect(s.best).toEqual({ id: "1", params: { x: 1 }, loss: 0.2 });
+    expect(summaryOfSet(set, initial, "minimize")).toBe(s);
+    expect(summaryOfSet(set, initial, "maximize").best?.id).toBe("2");
+    expect(summaryOfSet(set, undefined, "minimize").counts.unevaluated).toBe(1);
   });
 });
 

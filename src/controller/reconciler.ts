@@ -131,7 +131,8 @@ export class Reconciler {
 
   /** run decides and acts; when a generation finishes at once, it decides again with its outcome. */
   private async run(step: Step): Promise<void> {
-    let outcome: Observed["outcome"];
+    // An outcome the generator still holds (its store was cut short) is looked at from the start.
+    let outcome: Observed["outcome"] = step.gen.kept?.(step.req.metadata?.uid ?? "");
     for (let pass = 1; pass <= 2; pass++) {
       const decision = decide(this.observe(step, outcome), this.d.settings);
       const asked = await this.act(step, decision, pass === 1);

@@ -66,9 +66,9 @@ describe("the iDDS protocol", () => {
   });
   it("writes every point with its loss or null, and the space as opt_space", () => {
     const points: Point[] = [
-      { id: "1", params: { x: 1 }, state: "Evaluated", loss: 0.5 },
-      { id: "2", params: { x: 2 }, state: "New" },
-      { id: "3", params: { x: 3 }, state: "Failed", reason: "OOM" },
+      { id: "1", params: { x: 1 }, generation: 1, state: "Evaluated", loss: 0.5, set: "r-1" },
+      { id: "2", params: { x: 2 }, generation: 1, state: "New", set: "r-1" },
+      { id: "3", params: { x: 3 }, generation: 1, state: "Failed", reason: "OOM", set: "r-1" },
     ];
     const space = { x: { type: "float" as const, low: 0, high: 5 } };
     expect(JSON.parse(inputDocument(req({ searchSpace: space }), points))).toEqual({

@@ -10,8 +10,8 @@ const req = (annotations?: Record<string, string>): HPORequest => ({
   spec: { method: "random" },
 });
 const pts: Point[] = [
-  { id: "7", params: { lr: 0.01, opt: "adam" }, generation: 2, state: "New" },
-  { id: "8", params: { lr: 0.2, opt: "sgd" }, generation: 2, state: "Evaluated", loss: 0.3 },
+  { id: "7", params: { lr: 0.01, opt: "adam" }, generation: 2, state: "New", set: "r-1" },
+  { id: "8", params: { lr: 0.2, opt: "sgd" }, generation: 2, state: "Evaluated", loss: 0.3, set: "r-1" },
 ];
 const opts = { destination: "/topic/hpo.points", ttlMs: 0, now: 1_000 };
 

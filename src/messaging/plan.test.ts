@@ -15,6 +15,7 @@ const p = (id: number, generation: number): Point => ({
   params: { x: id },
   generation,
   state: "New",
+  set: "r-1",
 });
 const points = [p(1, 0), p(2, 0), p(3, 1), p(4, 1), p(5, 2)];
 const req = (status: HPORequestStatus = {}, loss?: number): HPORequest => ({
@@ -34,13 +35,22 @@ describe("batchesOf", () => {
   });
 });
 
+/** gen is status.lastGeneration recording generation number as Succeeded: its batch is stored whole. */
+const gen = (number: number) => ({ lastGeneration: { number, state: "Succeeded" as const } });
+
 describe("pendingSteps", () => {
   it("sends what is above the watermark, then the end once", () => {
-    const steps = pendingSteps(req({ notification: { confirmedGeneration: 0 } }), points);
+    const steps = pendingSteps(req({ ...gen(2), notification: { confirmedGeneration: 0 } }), points);
     expect(steps.map((s) => (s.kind === "batch" ? s.batch.generation : s.key))).toEqual([1, 2]);
-    const ended = req({ phase: "Finished", generations: 2, notification: { confirmedGeneration: 2 } });
+    const ended = req({
+      ...gen(2),
+      phase: "Finished",
+      generations: 2,
+      notification: { confirmedGeneration: 2 },
+    });
     expect(pendingSteps(ended, points).map((s) => s.kind)).toEqual(["end"]);
     const done = req({
+      ...gen(2),
       phase: "Finished",
       generations: 2,
       notification: { confirmedGeneration: 2, endConfirmed: "Finished/2" },
@@ -48,11 +58,31 @@ describe("pendingSteps", () => {
     expect(pendingSteps(done, points)).toEqual([]);
     // resumed and ended again: a new end message
     const again = req({
+      ...gen(3),
       phase: "Finished",
       generations: 3,
       notification: { confirmedGeneration: 2, endConfirmed: "Finished/2" },
     });
     expect(pendingSteps(again, [...points, p(6, 3)]).map((s) => s.kind)).toEqual(["batch", "end"]);
+  });
+  it.each([
+    [
+      "generation 2 is still Running (its sets are being written)",
+      { lastGeneration: { number: 2, state: "Running" as const } },
+      [0, 1],
+    ],
+    ["the status records only generation 1", gen(1), [0, 1]],
+    ["no generation recorded yet", {}, [0]],
+    ["a retried generation 2 failed", { lastGeneration: { number: 2, state: "Failed" as const } }, [0, 1]],
+    ["generation 2 is recorded as stored", gen(2), [0, 1, 2]],
+  ])("does not announce a batch not yet recorded as stored whole: %s", (_what, status, want) => {
+    const steps = pendingSteps(req(status), points);
+    expect(steps.map((s) => (s.kind === "batch" ? s.batch.generation : s.key))).toEqual(want);
+  });
+  it("announces initial points only once all of them are stored, or a generation is recorded", () => {
+    expect(pendingSteps(req(), [p(1, 0)])).toEqual([]);
+    expect(pendingSteps(req(gen(1)), [p(1, 0)]).map((s) => s.kind)).toEqual(["batch"]);
+    expect(pendingSteps(req(), [p(1, 0), p(2, 0)]).map((s) => s.kind)).toEqual(["batch"]);
   });
   it("a failed request without points still ends", () => {
     expect(pendingSteps(req({ phase: "Failed" }), [])).toMatchObject([{ kind: "end", key: "Failed/0" }]);
@@ -61,7 +91,7 @@ describe("pendingSteps", () => {
 
 describe("notificationAfter and conditionAfter", () => {
   const base = { destination: "/queue/a", requestId: 5, workloadId: 6, now: "2026-01-01T00:00:00.000Z" };
-  const steps = pendingSteps(req(), points);
+  const steps = pendingSteps(req(gen(2)), points);
   it("moves the watermark only over confirmed steps and counts the backlog", () => {
     const n = notificationAfter(
       { confirmedMessages: 2 },

@@ -70,7 +70,11 @@ describe("a whole lifecycle", () => {
     expect(pts[0]).toMatchObject({ id: "1", state: "Evaluated", loss: 0.41, generation: 0 });
     expect(pts.slice(1).map((p) => p.id)).toEqual(["2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]);
     expect(pts.slice(1).every((p) => p.generation === 1 && p.state === "New" && inSpace(p))).toBe(true);
-    const req = await waitForPhase(ns, "life", "Waiting");
+    // The sets are written before the request's status: wait for the status to count them.
+    const req = await waitFor("the status of 11 points", async () => {
+      const r = await getRequest(ns, "life");
+      return r?.status?.phase === "Waiting" && r.status.points?.total === 11 ? r : undefined;
+    });
     expect(req.status?.points).toEqual({ total: 11, evaluated: 1, unevaluated: 10, failed: 0 });
 
     // A user reads the points with kubectl (13 to a set here) and reports losses one by one...
