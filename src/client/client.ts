@@ -14,8 +14,8 @@
 import type { HPORequest, HyperParameterSet, Point } from "../api/index.ts";
 import { HPORequestResource, HyperParameterSetResource } from "../api/index.ts";
 import { KubeClient, loadKubeConfig, paths } from "../runtime/client.ts";
+import { ContextNotFoundError } from "../runtime/clientconfig.ts";
 import { GoneError, NotFoundError, UnavailableError } from "../runtime/errors.ts";
-import { type ClientConfig, ContextNotFoundError } from "../runtime/kubeconfig.ts";
 import { ApiNotInstalledError, HpoClientError, RequestDeletedError, RequestNotFoundError } from "./errors.ts";
 import {
   checkLoss,
@@ -239,7 +239,10 @@ export class HpoClient {
 }
 
 /** loadConfig loads the kubeconfig as kubectl would, with an error that says what is wrong. */
-function loadConfig(file: string | undefined, context: string | undefined): ClientConfig {
+function loadConfig(
+  file: string | undefined,
+  context: string | undefined,
+): ReturnType<typeof loadKubeConfig> {
   try {
     return loadKubeConfig(file, context);
   } catch (e) {
