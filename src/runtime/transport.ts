@@ -180,7 +180,7 @@ export class Transport {
     if (o.auth) headers.authorization = `Basic ${Buffer.from(o.auth).toString("base64")}`;
     return {
       headers,
-      // Never undefined: Node would then take NODE_TLS_REJECT_UNAUTHORIZED from the environment.
+      // Always set: without it, NODE_TLS_REJECT_UNAUTHORIZED=0 in the environment would turn checks off.
       tls: {
         ca: o.ca,
         cert: o.cert,
