@@ -11,6 +11,9 @@ import { arch, platform } from "node:os";
 import { createInterface } from "node:readline";
 import type { KubeConfig } from "@kubernetes/client-node";
 import { loadKubeConfig as load } from "./clientconfig.ts";
+
+export { ContextNotFoundError, KubeconfigError } from "./clientconfig.ts";
+
 import { type Clock, realClock } from "./clock.ts";
 import { errorFor, type Status, UnavailableError } from "./errors.ts";
 import { type RequestMetrics, type SendOptions, Transport } from "./transport.ts";
