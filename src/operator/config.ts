@@ -63,13 +63,13 @@ export const flags: Flag[] = [
   {
     name: "kube-api-qps",
     env: "HPO_KUBE_API_QPS",
-    def: "20",
+    def: "100",
     help: "API requests per second, sustained (client-side rate limit); -1 turns the limit off",
   },
   {
     name: "kube-api-burst",
     env: "HPO_KUBE_API_BURST",
-    def: "30",
+    def: "200",
     help: "API requests allowed at once above --kube-api-qps",
   },
   {

@@ -59,7 +59,7 @@ export function userAgent(): string {
 
 /** KubeClientOptions tune a KubeClient's transport. */
 export interface KubeClientOptions {
-  /** qps and burst of the client-side rate limit (default 20 and 30); qps <= 0 turns it off. */
+  /** qps and burst of the client-side rate limit (default 100 and 200); qps <= 0 turns it off. */
   qps?: number;
   burst?: number;
   /** metrics receive rest_client_* observations. */

@@ -33,7 +33,7 @@ export interface RequestMetrics {
 
 /** TransportOptions tune a Transport. */
 export interface TransportOptions {
-  /** qps and burst: client-go's rate limit (default 20 and 30, as controller-runtime); qps <= 0 turns it off. */
+  /** qps and burst: client-go's rate limit (default 100 and 200, see docs/operator.md); qps <= 0 turns it off. */
   qps?: number;
   burst?: number;
   userAgent: string;
@@ -133,7 +133,7 @@ export class Transport {
     this.kc = kc;
     this.opts = opts;
     this.server = new URL(cluster.server);
-    this.limiter = new RateLimiter(opts.qps ?? 20, opts.burst ?? 30, opts.clock);
+    this.limiter = new RateLimiter(opts.qps ?? 100, opts.burst ?? 200, opts.clock);
     this.guard = guardCredentials(kc, (opts.execTimeoutMs ?? 30_000) + 1000);
     const proxy = proxyEnv(this.server, cluster.proxyUrl, opts.env ?? process.env);
     const Agent = this.server.protocol === "https:" ? HttpsAgent : HttpAgent;
