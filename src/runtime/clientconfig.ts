@@ -68,7 +68,7 @@ const absolute = (dir: string, p: unknown) =>
   typeof p === "string" && p && !isAbsolute(p) ? resolve(dir, p) : p;
 
 /** normalise makes one parsed kubeconfig file's paths absolute and its token-files re-read (see top). */
-export function normalise(raw: Raw, file: string): Raw {
+function normalise(raw: Raw, file: string): Raw {
   const dir = dirname(resolve(file));
   const list = (k: string): Entry[] => (Array.isArray(raw[k]) ? (raw[k] as Entry[]) : []);
   const clusters = list("clusters").map((c) => {
@@ -100,7 +100,7 @@ export function normalise(raw: Raw, file: string): Raw {
 }
 
 /** merge joins kubeconfig files as kubectl does: the first to name an entry or set current-context wins. */
-export function merge(files: Raw[]): Raw {
+function merge(files: Raw[]): Raw {
   const out: Raw = { clusters: [], users: [], contexts: [] };
   for (const raw of files) {
     if (!out["current-context"] && raw["current-context"]) out["current-context"] = raw["current-context"];
@@ -242,10 +242,4 @@ function checked(kc: KubeConfig, source: string, context?: string): KubeConfig {
     );
   }
   return kc;
-}
-
-/** describeContext names a KubeConfig's current context came from, for messages. */
-export function describeContext(kc: KubeConfig): string {
-  const ctx = kc.getContextObject(kc.getCurrentContext());
-  return ctx ? `context "${ctx.name}" (cluster "${ctx.cluster}", user "${ctx.user}")` : "no context";
 }
