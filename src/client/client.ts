@@ -25,8 +25,8 @@ import {
   setsOfRequest,
 } from "../api/index.ts";
 import { KubeClient, loadKubeConfig, paths } from "../runtime/client.ts";
+import { ContextNotFoundError } from "../runtime/clientconfig.ts";
 import { GoneError, InvalidError, NotFoundError, UnavailableError } from "../runtime/errors.ts";
-import { type ClientConfig, ContextNotFoundError } from "../runtime/kubeconfig.ts";
 import {
   ApiNotInstalledError,
   HpoClientError,
@@ -318,7 +318,10 @@ export class HpoClient {
 }
 
 /** loadConfig loads the kubeconfig as kubectl would, with an error that says what is wrong. */
-function loadConfig(file: string | undefined, context: string | undefined): ClientConfig {
+function loadConfig(
+  file: string | undefined,
+  context: string | undefined,
+): ReturnType<typeof loadKubeConfig> {
   try {
     return loadKubeConfig(file, context);
   } catch (e) {

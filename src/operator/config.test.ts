@@ -20,6 +20,8 @@ describe("parseConfig", () => {
       methodTimeoutMs: 60_000,
       retries: 3,
       setBytes: 8192,
+      kubeApiQps: 100,
+      kubeApiBurst: 200,
     });
   });
   it("reads the environment, and flags win over it", () => {
@@ -28,16 +30,22 @@ describe("parseConfig", () => {
       HPO_CONCURRENCY: "8",
       HPO_LEADER_ELECT: "true",
       POD_NAMESPACE: "ops",
+      HPO_KUBE_API_QPS: "-1",
     };
     expect(parseConfig([], env)).toMatchObject({
       namespaces: ["a", "b"],
       concurrency: 8,
       leaderElect: true,
       leaderElectionNamespace: "ops",
+      kubeApiQps: -1,
     });
-    expect(parseConfig(["--concurrency=2", "--namespaces=c"], env)).toMatchObject({
+    expect(
+      parseConfig(["--concurrency=2", "--namespaces=c", "--kube-api-qps=2.5", "--kube-api-burst=5"], env),
+    ).toMatchObject({
       namespaces: ["c"],
       concurrency: 2,
+      kubeApiQps: 2.5,
+      kubeApiBurst: 5,
     });
   });
   it("leaves KUBECONFIG to the kubeconfig loader, which reads it as a list of files", () => {
@@ -51,6 +59,12 @@ describe("parseConfig", () => {
     [["--log-level=loud"], 'unknown log level "loud"'],
     [["--no-such-flag=1"], "unknown flag --no-such-flag"],
     [["--concurrency"], "flag --concurrency needs a value"],
+    [
+      ["--kube-api-qps=0"],
+      '--kube-api-qps: "0" must be a positive number of requests per second, or -1 for no limit',
+    ],
+    [["--kube-api-qps=fast"], '--kube-api-qps: "fast" must be a positive number'],
+    [["--kube-api-burst=0"], '--kube-api-burst: "0" must be a whole number >= 1'],
   ])("refuses %j with a clear message", (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(message);
   });

@@ -11,6 +11,9 @@ import { type Level, parseLevel } from "../runtime/log.ts";
 export interface OperatorConfig {
   kubeconfig?: string;
   context?: string;
+  /** kubeApiQps and kubeApiBurst: the client-side rate limit of API calls (client-go's QPS/Burst). */
+  kubeApiQps: number;
+  kubeApiBurst: number;
   /** namespaces to serve; empty means all namespaces. */
   namespaces: string[];
   concurrency: number;
@@ -58,6 +61,18 @@ export const flags: Flag[] = [
     help: "kubeconfig file (default: the files of KUBECONFIG, else ~/.kube/config, else in-cluster)",
   },
   { name: "context", env: "HPO_CONTEXT", def: "", help: "kubeconfig context (default: the current one)" },
+  {
+    name: "kube-api-qps",
+    env: "HPO_KUBE_API_QPS",
+    def: "100",
+    help: "API requests per second, sustained (client-side rate limit); -1 turns the limit off",
+  },
+  {
+    name: "kube-api-burst",
+    env: "HPO_KUBE_API_BURST",
+    def: "200",
+    help: "API requests allowed at once above --kube-api-qps",
+  },
   {
     name: "namespaces",
     env: "HPO_NAMESPACES",
@@ -262,6 +277,14 @@ function parseSetBytes(s: string, what: string): number {
   return n;
 }
 
+/** parseQps reads a rate: a positive number, or -1 for no limit. */
+function parseQps(s: string, what: string): number {
+  const n = Number(s);
+  if (!Number.isFinite(n) || (n <= 0 && n !== -1))
+    throw new Error(`${what}: "${s}" must be a positive number of requests per second, or -1 for no limit`);
+  return n;
+}
+
 function parseBool(s: string, what: string): boolean {
   if (/^(true|1|yes)$/i.test(s)) return true;
   if (/^(false|0|no)$/i.test(s)) return false;
@@ -300,6 +323,8 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     // files, merged, missing ones skipped) rather than as one file that must exist.
     kubeconfig: (typeof values.kubeconfig === "string" && values.kubeconfig) || undefined,
     context: get("context") || undefined,
+    kubeApiQps: parseQps(get("kube-api-qps"), flag("kube-api-qps")),
+    kubeApiBurst: parseCount(get("kube-api-burst"), flag("kube-api-burst"), 1),
     namespaces: get("namespaces")
       .split(",")
       .map((s) => s.trim())

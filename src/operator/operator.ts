@@ -20,7 +20,7 @@ import { Controller } from "../runtime/controller.ts";
 import { Informer, type KubeObject, keyOf } from "../runtime/informer.ts";
 import { LeaderElector } from "../runtime/leader.ts";
 import type { Logger } from "../runtime/log.ts";
-import { createMetrics, type Metrics } from "../runtime/metrics.ts";
+import { createMetrics, type Metrics, requestMetrics } from "../runtime/metrics.ts";
 import { healthz, metricsHandler, readyz, startHttpServer } from "../runtime/server.ts";
 import { WorkerPool } from "../workers/pool.ts";
 import type { OperatorConfig } from "./config.ts";
@@ -76,8 +76,10 @@ export function containerSettings(cfg: OperatorConfig): ContainerSettings {
 
 /** startOperator starts everything and returns at once; the caller awaits done or calls stop. */
 export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<Operator> {
-  const client = new KubeClient(loadKubeConfig(cfg.kubeconfig, cfg.context));
+  const kubeconfig = loadKubeConfig(cfg.kubeconfig, cfg.context);
   const metrics = createMetrics();
+  const clientOptions = { qps: cfg.kubeApiQps, burst: cfg.kubeApiBurst, metrics: requestMetrics(metrics) };
+  const client = new KubeClient(kubeconfig, clientOptions);
   const informerOpts = { client, namespaces: cfg.namespaces, log: log.child({ component: "informer" }) };
   const requests = new Informer<HPORequest & KubeObject>({ ...informerOpts, ...HPORequestResource });
   const sets = new Informer<HyperParameterSet & KubeObject>({
@@ -207,15 +209,19 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
       await probeServer.close();
       await metricsServer?.close();
       client.close();
+      leaseClient.close();
       log.info("stopped");
       resolveDone();
     })();
     return stopping;
   };
 
+  const leaseClient = new KubeClient(kubeconfig, clientOptions);
   if (cfg.leaderElect) {
     elector = new LeaderElector({
-      client,
+      // A client of its own, as controller-runtime gives leader election: its rate limit and
+      // connections are never taken by reconciles and watches, so the Lease is renewed on time.
+      client: leaseClient,
       namespace: cfg.leaderElectionNamespace,
       name: cfg.leaderElectionId,
       identity: cfg.identity,

@@ -1,5 +1,6 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
+import { KubeConfig } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { KubeClient } from "./client.ts";
 import { UnavailableError } from "./errors.ts";
@@ -17,11 +18,12 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
   const { port } = server.address() as AddressInfo;
-  client = new KubeClient({
-    source: "test",
-    server: `http://127.0.0.1:${port}`,
-    insecureSkipTlsVerify: false,
-  });
+  const kc = new KubeConfig();
+  kc.loadFromClusterAndUser(
+    { name: "c", server: `http://127.0.0.1:${port}`, skipTLSVerify: true },
+    { name: "u" },
+  );
+  client = new KubeClient(kc);
 });
 afterAll(async () => {
   client.close();

@@ -1,19 +1,22 @@
 /**
- * A small Kubernetes REST client: the configuration comes from kubeconfig.ts (loaded as kubectl
- * loads it) and each request's credentials from credentials.ts; requests go over one keep-alive
- * agent, and failures become the typed errors of errors.ts. Streams (watch, logs) are exposed as
- * async line iterators.
+ * Our Kubernetes REST client: the configuration and each request's credentials come from
+ * @kubernetes/client-node's KubeConfig (clientconfig.ts loads it as kubectl does); transport.ts
+ * sends the requests (separate agents for calls and streams, rate limit, Retry-After, metrics);
+ * failures become the typed errors of errors.ts. Streams (watch, logs) are exposed as async line
+ * iterators.
  */
-import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from "node:http";
-import {
-  Agent as HttpsAgent,
-  type RequestOptions as HttpsRequestOptions,
-  request as httpsRequest,
-} from "node:https";
+import { readFileSync } from "node:fs";
+import type { IncomingMessage } from "node:http";
+import { arch, platform } from "node:os";
 import { createInterface } from "node:readline";
-import { type AuthOptions, Credentials } from "./credentials.ts";
+import type { KubeConfig } from "@kubernetes/client-node";
+import { loadKubeConfig as load } from "./clientconfig.ts";
+
+export { ContextNotFoundError, KubeconfigError } from "./clientconfig.ts";
+
+import { type Clock, realClock } from "./clock.ts";
 import { errorFor, type Status, UnavailableError } from "./errors.ts";
-import { type ClientConfig, loadClientConfig } from "./kubeconfig.ts";
+import { type RequestMetrics, type SendOptions, Transport } from "./transport.ts";
 
 /** RequestOptions for one API call. */
 export interface CallOptions {
@@ -34,92 +37,64 @@ export const JsonPatch = "application/json-patch+json";
 
 /**
  * loadKubeConfig loads the configuration as kubectl does: an explicit file, else KUBECONFIG, else
- * ~/.kube/config, else in-cluster (kubeconfig.ts), with the context's cluster and user.
+ * ~/.kube/config, else in-cluster (clientconfig.ts), with the context's cluster and user. It throws
+ * a KubeconfigError whose message says what is wrong.
  */
-export function loadKubeConfig(file?: string, context?: string): ClientConfig {
-  return loadClientConfig({ file, context });
+export function loadKubeConfig(file?: string, context?: string): KubeConfig {
+  return load({ file, context });
 }
 
-/** KubeClient makes API calls against the cluster of a ClientConfig. */
+/** userAgent is `hpo-operator/<version> (<os>/<arch>) node/<version>`, as client-go's default names its binary. */
+export function userAgent(): string {
+  let version = "unknown";
+  try {
+    version = (
+      JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string }
+    ).version;
+  } catch {
+    // an installation without package.json still talks to the API server
+  }
+  return `hpo-operator/${version} (${platform()}/${arch()}) node/${process.version}`;
+}
+
+/** KubeClientOptions tune a KubeClient's transport. */
+export interface KubeClientOptions {
+  /** qps and burst of the client-side rate limit (default 100 and 200); qps <= 0 turns it off. */
+  qps?: number;
+  burst?: number;
+  /** metrics receive rest_client_* observations. */
+  metrics?: RequestMetrics;
+  /** execTimeoutMs bounds an exec credential plugin's run (default 30 s). */
+  execTimeoutMs?: number;
+  userAgent?: string;
+  clock?: Clock;
+  /** env holds the proxy variables (default process.env). */
+  env?: NodeJS.ProcessEnv;
+}
+
+/** KubeClient makes API calls against the cluster of a KubeConfig's current context. */
 export class KubeClient {
   readonly server: URL;
-  readonly config: ClientConfig;
-  private readonly credentials: Credentials;
-  private agent: HttpAgent | undefined;
+  readonly config: KubeConfig;
+  private readonly transport: Transport;
 
-  constructor(config: ClientConfig) {
+  constructor(config: KubeConfig, options: KubeClientOptions = {}) {
     this.config = config;
-    this.server = new URL(config.server);
-    this.credentials = new Credentials(config);
+    this.transport = new Transport(config, {
+      ...options,
+      userAgent: options.userAgent ?? userAgent(),
+      clock: options.clock ?? realClock,
+    });
+    this.server = this.transport.server;
   }
 
   /** namespace is the current context's namespace (or "default"). */
   get namespace(): string {
-    return this.config.namespace ?? "default";
+    return this.config.getContextObject(this.config.getCurrentContext())?.namespace?.trim() || "default";
   }
 
-  private async options(
-    method: string,
-    path: string,
-    opts: CallOptions,
-  ): Promise<{ ro: HttpsRequestOptions; auth: AuthOptions }> {
-    // Tokens from files are re-read every minute, exec credentials re-run when they expire.
-    const auth = await this.credentials.get();
-    const url = new URL(this.server.pathname.replace(/\/$/, "") + path, this.server);
-    for (const [k, v] of Object.entries(opts.query ?? {}))
-      if (v !== undefined) url.searchParams.set(k, String(v));
-    // The TLS options go with each request, not the agent: the agent then keeps one pool per
-    // certificate, so a client certificate that an exec plugin renews is used at once.
-    this.agent ??=
-      url.protocol === "https:"
-        ? new HttpsAgent({ keepAlive: true, maxSockets: 64 })
-        : new HttpAgent({ keepAlive: true, maxSockets: 64 });
-    const headers: Record<string, string | string[]> = { accept: "application/json", ...auth.headers };
-    if (opts.body !== undefined) headers["content-type"] = opts.contentType ?? "application/json";
-    const ro: HttpsRequestOptions = {
-      method,
-      protocol: url.protocol,
-      hostname: url.hostname,
-      port: url.port,
-      path: url.pathname + url.search,
-      headers,
-      agent: this.agent,
-      signal: opts.signal,
-    };
-    if (url.protocol === "https:") {
-      ro.ca = auth.ca;
-      ro.cert = auth.cert;
-      ro.key = auth.key;
-      ro.rejectUnauthorized = auth.rejectUnauthorized;
-      ro.servername = auth.servername;
-    }
-    return { ro, auth };
-  }
-
-  private send(method: string, path: string, opts: CallOptions): Promise<IncomingMessage> {
-    return this.options(method, path, opts).then(
-      ({ ro, auth }) =>
-        new Promise<IncomingMessage>((resolve, reject) => {
-          const req = (ro.protocol === "https:" ? httpsRequest : httpRequest)(ro, (res) => {
-            // Refused credentials: the next call re-reads the token file or re-runs the exec plugin.
-            if (res.statusCode === 401) this.credentials.invalidate(auth);
-            resolve(res);
-          });
-          req.on("error", (e) =>
-            reject(new UnavailableError(0, `${method} ${path}: ${e.message}`, undefined, { cause: e })),
-          );
-          if (opts.timeoutMs !== 0) {
-            req.setTimeout(opts.timeoutMs ?? 30_000, () => req.destroy(new Error("timed out")));
-          }
-          if (opts.body !== undefined) {
-            const payload = typeof opts.body === "string" ? opts.body : JSON.stringify(opts.body);
-            // Node frames bodies of DELETE (and GET) only with an explicit length; without it the
-            // server ignores the body and reads it as the next request on the kept-alive socket.
-            req.setHeader("content-length", Buffer.byteLength(payload));
-            req.end(payload);
-          } else req.end();
-        }),
-    );
+  private send(method: string, path: string, opts: SendOptions): Promise<IncomingMessage> {
+    return this.transport.send(method, path, opts);
   }
 
   /** request makes one call and returns its parsed JSON body, or throws a typed ApiError. */
@@ -208,7 +183,7 @@ export class KubeClient {
    * error when the server refuses the stream, and ends when the server closes it.
    */
   async *lines(path: string, opts: CallOptions & { idleTimeoutMs?: number } = {}): AsyncGenerator<string> {
-    const res = await this.send("GET", path, { ...opts, timeoutMs: 0 });
+    const res = await this.send("GET", path, { ...opts, timeoutMs: 0, stream: true });
     const code = res.statusCode ?? 0;
     if (code < 200 || code >= 300) {
       const chunks: Buffer[] = [];
@@ -248,10 +223,9 @@ export class KubeClient {
     }
   }
 
-  /** close releases the keep-alive connections. */
+  /** close releases the connections. */
   close(): void {
-    this.agent?.destroy();
-    this.agent = undefined;
+    this.transport.close();
   }
 }
 

@@ -48,6 +48,13 @@ export class ForbiddenError extends ApiError {}
 export class TooLargeError extends ApiError {}
 /** UnavailableError is a transient failure: the server is unreachable, overloaded (429) or failing (5xx). */
 export class UnavailableError extends ApiError {}
+/**
+ * UntrustedServerError: the API server's certificate is not trusted (unknown CA, wrong name,
+ * expired); its message names the server and what to set in the kubeconfig.
+ */
+export class UntrustedServerError extends UnavailableError {}
+/** CredentialError: the user's credentials could not be had (an exec plugin failed or hung, a token file is unreadable). */
+export class CredentialError extends UnavailableError {}
 
 /** TerminalError wraps an error that retrying cannot fix: it is reported, not retried. */
 export class TerminalError extends Error {

@@ -21,10 +21,12 @@ const names = [
   "hpo_generation_duration_seconds",
   "hpo_generation_failures_total",
   "hpo_requests",
+  "rest_client_requests_total",
+  "rest_client_request_duration_seconds",
 ];
 
 describe("createMetrics", () => {
-  it("registers every controller-runtime, workqueue, leader and HPO metric", async () => {
+  it("registers every controller-runtime, workqueue, leader, rest client and HPO metric", async () => {
     const m = createMetrics({ processMetrics: false });
     const registered = (await m.registry.getMetricsAsJSON()).map((x) => x.name);
     expect([...registered].sort()).toEqual([...names].sort());

@@ -34,6 +34,10 @@ export interface Metrics {
   readonly generationDuration: Histogram<"method">;
   readonly generationFailures: Counter<"method">;
   readonly requests: Gauge<"phase">;
+  /** restClientRequests is client-go's rest_client_requests_total: API requests by code, method and host. */
+  readonly restClientRequests: Counter<"code" | "method" | "host">;
+  /** restClientRequestDuration is client-go's rest_client_request_duration_seconds, by verb and host. */
+  readonly restClientRequestDuration: Histogram<"verb" | "host">;
   /**
    * trackQueue makes workqueue_unfinished_work_seconds and workqueue_longest_running_processor_seconds
    * of queue `name` read stats() at each scrape; the returned function stops it.
@@ -54,6 +58,8 @@ const reconcileBuckets = [
 ];
 /** queueBuckets are client-go's workqueue buckets: 10 ns to 1,000 s. */
 const queueBuckets = exponentialBuckets(1e-8, 10, 12);
+/** requestBuckets are client-go's buckets for rest_client_request_duration_seconds. */
+const requestBuckets = [0.005, 0.025, 0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60];
 /** generationBuckets cover a built-in method (ms) to a generator Job (minutes). */
 const generationBuckets = [
   0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600,
@@ -91,6 +97,7 @@ export function createMetrics(options: MetricsOptions = {}): Metrics {
     ...controllerMetrics(m),
     ...queueMetrics(m),
     ...hpoMetrics(m),
+    ...restClientMetrics(m),
     leaderStatus: m.gauge(
       "leader_election_master_status",
       "1 while this instance holds the leader lease `name`, 0 otherwise.",
@@ -206,6 +213,34 @@ function hpoMetrics(m: Makers) {
       method,
     ),
     requests: m.gauge("hpo_requests", "Number of HPORequests per phase.", ["phase"] as const),
+  };
+}
+
+function restClientMetrics(m: Makers) {
+  return {
+    restClientRequests: m.counter(
+      "rest_client_requests_total",
+      "Number of HTTP requests to the API server, partitioned by status code, method, and host.",
+      ["code", "method", "host"] as const,
+    ),
+    restClientRequestDuration: m.histogram(
+      "rest_client_request_duration_seconds",
+      "Request latency in seconds, until the response headers, partitioned by verb and host.",
+      ["verb", "host"] as const,
+      requestBuckets,
+    ),
+  };
+}
+
+/** requestMetrics feeds a KubeClient's request observations into the rest_client_* metrics of m. */
+export function requestMetrics(m: Metrics): {
+  observe(method: string, host: string, code: string, s: number): void;
+} {
+  return {
+    observe(method, host, code, seconds) {
+      m.restClientRequests.inc({ code, method, host });
+      m.restClientRequestDuration.observe({ verb: method, host }, seconds);
+    },
   };
 }
 

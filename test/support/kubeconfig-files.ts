@@ -1,14 +1,15 @@
 /**
- * Kubeconfig files for the unit tests of src/runtime/kubeconfig.ts and credentials.ts: temporary
+ * Kubeconfig files for the unit tests of src/runtime/clientconfig.ts and transport.ts: temporary
  * folders (removed after each test), kubeconfig YAML, a pod's service account, and loading with an
  * environment of the test's own.
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { KubeConfig } from "@kubernetes/client-node";
 import { afterEach } from "vitest";
 import { stringify } from "yaml";
-import { type ClientConfig, type LoadOptions, loadClientConfig } from "../../src/runtime/kubeconfig.ts";
+import { type LoadOptions, loadKubeConfig, SERVICE_ACCOUNT_DIR } from "../../src/runtime/clientconfig.ts";
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -66,18 +67,18 @@ export function simple(
   });
 }
 
-/** load loads with an environment of its own: no KUBECONFIG, HOME and service account in dir. */
-export function load(dir: string, opts: LoadOptions = {}, env: NodeJS.ProcessEnv = {}): ClientConfig {
-  return loadClientConfig({
+/** load loads with an environment of its own: no KUBECONFIG, HOME and the pod's files in dir. */
+export function load(dir: string, opts: LoadOptions = {}, env: NodeJS.ProcessEnv = {}): KubeConfig {
+  return loadKubeConfig({
     env: { HOME: join(dir, "home"), ...env },
-    serviceAccountDir: join(dir, "sa"),
+    inClusterRoot: join(dir, "root"),
     ...opts,
   });
 }
 
-/** serviceAccount writes a pod's service account files into dir/sa. */
+/** serviceAccount writes a pod's service account files under dir/root (see load). */
 export function serviceAccount(dir: string, token = "sa-token-1"): string {
-  const sa = join(dir, "sa");
+  const sa = join(dir, "root", SERVICE_ACCOUNT_DIR);
   write(join(sa, "token"), `${token}\n`);
   write(join(sa, "ca.crt"), "CA PEM");
   write(join(sa, "namespace"), "team-a");

@@ -9,7 +9,7 @@
  * client's conflict paths run, and their permissions are used, on purpose rather than by chance.
  */
 import { createServer, type IncomingMessage, type Server } from "node:http";
-import { Agent, request as httpsRequest } from "node:https";
+import { Agent, request as httpsRequest, type RequestOptions } from "node:https";
 import type { AddressInfo } from "node:net";
 import { loadKubeConfig } from "../../src/runtime/client.ts";
 
@@ -110,9 +110,11 @@ export async function startRecordingProxy(
   adminKubeconfig: string,
   inject: Injection[] = [],
 ): Promise<RecordingProxy> {
-  const config = loadKubeConfig(adminKubeconfig);
-  const upstream = new URL(config.server);
-  const agent = new Agent({ keepAlive: true, ca: config.ca });
+  const kc = loadKubeConfig(adminKubeconfig);
+  const upstream = new URL(kc.getCurrentCluster()?.server ?? "");
+  const tls: RequestOptions = {};
+  await kc.applyToHTTPSOptions(tls); // the admin's CA (its credentials are not used)
+  const agent = new Agent({ keepAlive: true, ca: tls.ca });
   const pending = [...inject];
   const calls: ApiCall[] = [];
   const server: Server = createServer((req, res) => {
