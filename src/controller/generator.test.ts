@@ -141,16 +141,16 @@ describe("BuiltinGenerator", () => {
     expect(await w.gen.generate(ask())).toEqual(want);
   });
 
-  it("fails a batch of duplicates only, and a request without a search space", async () => {
+  it("drops a point repeated within a batch (the worker checked the history), and fails a request without a search space", async () => {
     const w = world();
-    const existing = [{ id: "1", params: { x: 1 }, generation: 0, state: "New" as const, set: "r-1" }];
-    await w.gen.generate(ask({ points: existing }));
+    await w.gen.generate(ask());
     let finished = w.done();
-    w.pool.answer({ points: [{ x: 1 }] });
+    w.pool.answer({ points: [{ x: 1 }, { x: 1 }] });
     await finished;
-    expect(await w.gen.generate(ask({ points: existing }))).toEqual({
-      kind: "failed",
-      message: "every proposed point was a duplicate",
+    expect(await w.gen.generate(ask())).toEqual({
+      kind: "points",
+      points: [{ x: 1 }],
+      warnings: ['dropped 1 duplicate point(s), such as {"x":1}'],
     });
     const v = world();
     finished = v.done(); // no method runs: onDone comes at once

@@ -192,10 +192,10 @@ export class BuiltinGenerator implements Generator {
       );
       if (result.state !== undefined) this.states.set(uid, result.state);
       if (result.points.length === 0) return { kind: "exhausted" };
-      const accepted = acceptBatch(result.points, space, req.points, req.count);
+      // The worker drew the batch against every point of the request (the history it keeps): only
+      // repeats within the batch are left to drop here, not a pass over 100,000 points.
+      const accepted = acceptBatch(result.points, space, [], req.count);
       if (!accepted.ok) return { kind: "failed", message: accepted.message };
-      if (accepted.points.length === 0)
-        return { kind: "failed", message: `every proposed point was a duplicate` };
       return { kind: "points", points: accepted.points, warnings: accepted.warnings };
     } catch (e) {
       return { kind: "failed", message: `method ${request.spec.method}: ${(e as Error).message}` };

@@ -21,7 +21,7 @@ import {
 import { applyStatus } from "../runtime/apply.ts";
 import { type Calls, JsonPatch, type KubeClient, MergePatch, paths } from "../runtime/client.ts";
 import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from "../runtime/errors.ts";
-import type { Informer } from "../runtime/informer.ts";
+import type { Informer, KubeObject } from "../runtime/informer.ts";
 import {
   type Action,
   type CoreSettings,
@@ -33,6 +33,16 @@ import {
 import type { Recorder } from "./events.ts";
 import type { Generator } from "./generator.ts";
 import { seedOf, validateSpec } from "./spec.ts";
+
+/** setIndexKey groups a request's sets in the sets' informer (its indexBy: "namespace/request"). */
+export function setIndexKey(namespace: string | undefined, request: string | undefined): string {
+  return `${namespace ?? ""}/${request ?? ""}`;
+}
+
+/** setsByRequest is the sets' informer's indexBy: the reconciler and the announcer find a request's sets by it. */
+export function setsByRequest(obj: KubeObject): string | undefined {
+  return setIndexKey(obj.metadata?.namespace, (obj as HyperParameterSet).spec?.request);
+}
 
 /** FIELD_MANAGER is the reconciler's server-side apply field manager. */
 export const FIELD_MANAGER = "hpo-reconciler";
@@ -158,9 +168,9 @@ export class Reconciler {
     return obs;
   }
 
-  /** setsOf is a request's HyperParameterSets in the cache. */
+  /** setsOf is a request's HyperParameterSets in the cache (indexed by request: setIndexKey). */
   private setsOf(req: HPORequest): HyperParameterSet[] {
-    return setsOfRequest(this.d.sets.list(req.metadata?.namespace), req);
+    return setsOfRequest(this.d.sets.byIndex(setIndexKey(req.metadata?.namespace, req.metadata?.name)), req);
   }
 
   /**

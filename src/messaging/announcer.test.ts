@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { HPORequest, HPORequestStatus, HyperParameterSet, Point } from "../api/index.ts";
+import { setsByRequest } from "../controller/reconciler.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import type { ReconcileContext } from "../runtime/controller.ts";
 import { Informer } from "../runtime/informer.ts";
@@ -95,6 +96,7 @@ function world(opts: { failAt?: number; connected?: boolean } = {}) {
     apiVersion: "hpo.dev/v1alpha1",
     plural: "hyperparametersets",
     log: noopLogger,
+    indexBy: setsByRequest,
   });
   requests.upsert(req);
   sets.upsert(set);

@@ -18,6 +18,7 @@ import {
 } from "../api/index.ts";
 import { canonical } from "../controller/core.ts";
 import type { Recorder } from "../controller/events.ts";
+import { setIndexKey } from "../controller/reconciler.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { Controller, type ReconcileContext, type Result } from "../runtime/controller.ts";
@@ -134,7 +135,7 @@ export class Announcer {
       await this.record(req, (s) => this.disabledStatus(s, req));
       return {};
     }
-    const sets = setsOfRequest(this.d.sets.list(ns), req);
+    const sets = setsOfRequest(this.d.sets.byIndex(setIndexKey(ns, name)), req);
     const steps = pendingSteps(req, pointsOfSets(sets, req.spec.initialPoints));
     this.d.metrics.backlog(key, steps.filter((s) => s.kind === "batch").length);
     if (steps.length === 0 && req.status?.notification?.enabled) return {};

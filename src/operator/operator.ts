@@ -11,7 +11,7 @@ import {
 } from "../api/index.ts";
 import { EventRecorder } from "../controller/events.ts";
 import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
-import { Reconciler, type ReconcilerMetrics } from "../controller/reconciler.ts";
+import { Reconciler, type ReconcilerMetrics, setsByRequest } from "../controller/reconciler.ts";
 import { LABEL_MANAGED } from "../jobs/manifests.ts";
 import { ContainerGenerator, type ContainerSettings } from "../jobs/runner.ts";
 import { createMessaging } from "../messaging/wiring.ts";
@@ -85,6 +85,8 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
   const sets = new Informer<HyperParameterSet & KubeObject>({
     ...informerOpts,
     ...HyperParameterSetResource,
+    // A request's sets are found without scanning every set (a request may have thousands).
+    indexBy: setsByRequest,
   });
   const pool = new WorkerPool(cfg.methodWorkers);
   // A built-in method computes in the background; when it is done, its request is reconciled again.

@@ -52,6 +52,8 @@ export interface InformerOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** onWatchError is called for each failed list or watch (for metrics). */
   onWatchError?: (err: unknown) => void;
+  /** indexBy names the group of each cached object (such as its request), for byIndex. */
+  indexBy?: (obj: KubeObject) => string | undefined;
 }
 
 interface WatchEvent<T> {
@@ -74,10 +76,14 @@ export function backoffMs(attempt: number, initialMs: number, maxMs: number, ran
 export class Informer<T extends KubeObject> {
   /** store is the freshest copy known: the watch's, or a newer one a caller wrote (upsert). */
   private readonly store = new Map<string, T>();
+  /** index groups the cached objects by indexBy: value -> key -> object. */
+  private readonly index = new Map<string, Map<string, T>>();
   /** watched is the last copy the list or watch delivered: the "old" side of the next event. */
   private readonly watched = new Map<string, T>();
   private readonly handlers: Handler<T>[] = [];
-  private readonly opts: Required<Omit<InformerOptions, "namespaces" | "labelSelector" | "onWatchError">> &
+  private readonly opts: Required<
+    Omit<InformerOptions, "namespaces" | "labelSelector" | "onWatchError" | "indexBy">
+  > &
     InformerOptions;
   private readonly synced = new Set<string>();
   private abort = new AbortController();
@@ -125,6 +131,37 @@ export class Informer<T extends KubeObject> {
     return this.store.get(`${namespace}/${name}`);
   }
 
+  /** byIndex returns the cached objects whose indexBy value is value (none without indexBy). */
+  byIndex(value: string): T[] {
+    return [...(this.index.get(value)?.values() ?? [])];
+  }
+
+  /** put caches obj under key, keeping the index. */
+  private put(key: string, obj: T): void {
+    this.unindex(key);
+    this.store.set(key, obj);
+    const value = this.opts.indexBy?.(obj);
+    if (value === undefined) return;
+    const group = this.index.get(value) ?? new Map<string, T>();
+    group.set(key, obj);
+    this.index.set(value, group);
+  }
+
+  /** remove drops key from the cache and the index. */
+  private remove(key: string): void {
+    this.unindex(key);
+    this.store.delete(key);
+  }
+
+  private unindex(key: string): void {
+    const cached = this.store.get(key);
+    const value = cached && this.opts.indexBy?.(cached);
+    if (value === undefined) return;
+    const group = this.index.get(value);
+    group?.delete(key);
+    if (group?.size === 0) this.index.delete(value);
+  }
+
   /** list returns the cached objects, of one namespace or all. */
   list(namespace?: string): T[] {
     const all = [...this.store.values()];
@@ -142,7 +179,7 @@ export class Informer<T extends KubeObject> {
     const key = keyOf(obj);
     const cached = this.store.get(key);
     if (cached && isOlder(obj, cached)) return;
-    this.store.set(key, slim(obj));
+    this.put(key, slim(obj));
   }
 
   private emit(type: EventType, obj: T, old: T | undefined): void {
@@ -159,14 +196,14 @@ export class Informer<T extends KubeObject> {
     const key = keyOf(obj);
     const old = this.watched.get(key);
     if (type === "DELETED") {
-      this.store.delete(key);
+      this.remove(key);
       this.watched.delete(key);
       this.emit(type, obj, old);
       return;
     }
     this.watched.set(key, obj);
     const cached = this.store.get(key);
-    if (!cached || !isOlder(obj, cached)) this.store.set(key, obj);
+    if (!cached || !isOlder(obj, cached)) this.put(key, obj);
     // A relist repeating the version already seen is no news.
     if (old?.metadata?.resourceVersion === obj.metadata?.resourceVersion) return;
     this.emit(old ? "MODIFIED" : "ADDED", obj, old);
