@@ -260,14 +260,14 @@ describe("validate through the plugin", () => {
     const ok = join(dir, "ok.yaml");
     writeFileSync(
       ok,
-      "apiVersion: hpo.dev/v1alpha1\nkind: HyperParameterSet\nmetadata: {name: a}\nspec: {request: r}\n",
+      "apiVersion: hpo.dev/v1alpha1\nkind: HyperParameterSet\nmetadata: {name: a}\nspec: {request: r, firstId: 1, lastId: 10}\n",
     );
     expect(run(kubectlHpo, ["validate", ok]).code).toBe(0);
     const bad = run(
       kubectlHpo,
       ["validate", "-"],
       {},
-      "apiVersion: hpo.dev/v1alpha1\nkind: HyperParameterSet\nmetadata: {name: a}\nspec: {losses: {x: 1}}\n",
+      "apiVersion: hpo.dev/v1alpha1\nkind: HyperParameterSet\nmetadata: {name: a}\nspec: {firstId: 1, lastId: 10, losses: {x: 1}}\n",
     );
     expect(bad.code).toBe(1);
     expect(bad.stdout).toContain("<stdin>:4: spec.losses: Invalid value");
