@@ -4,7 +4,13 @@
  */
 import { describe, expect, it } from "vitest";
 import { createMetrics } from "../../src/runtime/metrics.ts";
-import { healthz, metricsHandler, readyz, startHttpServer } from "../../src/runtime/server.ts";
+import {
+  AddressInUseError,
+  healthz,
+  metricsHandler,
+  readyz,
+  startHttpServer,
+} from "../../src/runtime/server.ts";
 
 const get = (port: number, path: string, init?: RequestInit) =>
   fetch(`http://127.0.0.1:${port}${path}`, init);
@@ -56,7 +62,11 @@ describe("startHttpServer", () => {
   it("rejects when the port is taken", async () => {
     const first = await startHttpServer("127.0.0.1:0", {});
     try {
-      await expect(startHttpServer(`127.0.0.1:${first.port}`, {})).rejects.toThrow(/EADDRINUSE/);
+      const taken = startHttpServer(`127.0.0.1:${first.port}`, {});
+      await expect(taken).rejects.toBeInstanceOf(AddressInUseError);
+      await expect(taken).rejects.toThrow(
+        `cannot listen on "127.0.0.1:${first.port}": the address is in use`,
+      );
     } finally {
       await first.close();
     }
