@@ -6,10 +6,9 @@
  *   node scripts/generate-schemas.ts           # write the file
  *   node scripts/generate-schemas.ts --check   # exit 1 when the file is stale
  */
-import { readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { type Crd, readCrds } from "./generate-types.ts";
+import { type Crd, readCrds, writeOrCheck } from "./generate-types.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 /** outputPath is where the generated schemas live. */
@@ -62,25 +61,7 @@ export function generate(crds: Crd[]): string {
 }
 
 function main(): void {
-  const text = generate(readCrds());
-  if (process.argv.includes("--check")) {
-    let current = "";
-    try {
-      current = readFileSync(outputPath, "utf8");
-    } catch {
-      // a missing file is stale too
-    }
-    if (current !== text) {
-      process.stderr.write(
-        `${outputPath} is stale: the CRDs in crds/ changed. Run \`npm run generate\` and commit the result.\n`,
-      );
-      process.exit(1);
-    }
-    process.stdout.write("generated schemas are up to date\n");
-    return;
-  }
-  writeFileSync(outputPath, text);
-  process.stdout.write(`wrote ${outputPath}\n`);
+  writeOrCheck(outputPath, generate(readCrds()), "schemas");
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();

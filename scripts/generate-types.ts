@@ -259,26 +259,33 @@ export function generate(crds: Crd[]): string {
   return `${w.toString().trimEnd()}\n`;
 }
 
-function main(): void {
-  const text = generate(readCrds());
+/**
+ * writeOrCheck writes a generated file, or with --check on the command line exits 1 when the file
+ * on disk differs from text (it is stale), saying what to run.
+ */
+export function writeOrCheck(path: string, text: string, what: string): void {
   if (process.argv.includes("--check")) {
     let current = "";
     try {
-      current = readFileSync(outputPath, "utf8");
+      current = readFileSync(path, "utf8");
     } catch {
       // a missing file is stale too
     }
     if (current !== text) {
       process.stderr.write(
-        `${outputPath} is stale: the CRDs in crds/ changed. Run \`npm run generate\` and commit the result.\n`,
+        `${path} is stale: the CRDs in crds/ changed. Run \`npm run generate\` and commit the result.\n`,
       );
       process.exit(1);
     }
-    process.stdout.write("generated types are up to date\n");
+    process.stdout.write(`generated ${what} are up to date\n`);
     return;
   }
-  writeFileSync(outputPath, text);
-  process.stdout.write(`wrote ${outputPath}\n`);
+  writeFileSync(path, text);
+  process.stdout.write(`wrote ${path}\n`);
+}
+
+function main(): void {
+  writeOrCheck(outputPath, generate(readCrds()), "types");
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) main();
