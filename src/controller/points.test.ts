@@ -5,7 +5,6 @@ import {
   bestPoint,
   combine,
   countPoints,
-  historyOf,
   initialPoints,
   latestOf,
   type Summary,
@@ -59,12 +58,6 @@ describe("counting and the best point", () => {
       { id: "6", params: { x: 10 }, generation: 2 },
     ]);
     expect(storedBatch([], 2, 5)).toEqual([]);
-  });
-  it("splits the history by state", () => {
-    const h = historyOf(points);
-    expect(h.evaluated.map((o) => o.loss)).toEqual([0.3, 0.1, 0.1]);
-    expect(h.failed).toEqual([{ x: 4 }]);
-    expect(h.pending).toEqual([{ x: 5 }]);
   });
 });
 

@@ -1,12 +1,13 @@
 /**
  * Pure operations on a request's points: seeding initial points, the per-set summaries the
- * reconcile core aggregates (counts, best point, highest id, latest generation), appending a
- * generation's batch, and the history a method reads. A point's state comes from the reports on
- * its set (src/api/points.ts); nothing here talks to the API server.
+ * reconcile core aggregates (counts, best point, highest id, latest generation), and a
+ * generation's batch as the sets store it. A point's state comes from the reports on its set
+ * (src/api/points.ts); the method workers keep each request's history themselves
+ * (src/workers/history-sync.ts). Nothing here talks to the API server.
  */
 import type { HPORequestSpec, HyperParameterSet, StoredPoint } from "../api/index.ts";
 import { type Point, pointsOfSet } from "../api/points.ts";
-import type { History, Params } from "../generators/types.ts";
+import type { Params } from "../generators/types.ts";
 
 /** Counts are the point counts shown on the request. */
 export interface Counts {
@@ -150,16 +151,4 @@ export function combine(parts: readonly Summary[], direction: Direction): Summar
 /** storedBatch is a generation's points as the sets store them, with ids firstId, firstId+1, ... */
 export function storedBatch(batch: readonly Params[], generation: number, firstId: number): StoredPoint[] {
   return batch.map((params, i) => ({ id: String(firstId + i), params, generation }));
-}
-
-/** historyOf turns points into the history a method reads. */
-export function historyOf(points: readonly Point[]): History {
-  const h: History = { evaluated: [], pending: [], failed: [] };
-  for (const p of points) {
-    const params = p.params as Params;
-    if (p.state === "Evaluated" && p.loss !== undefined) h.evaluated.push({ params, loss: p.loss });
-    else if (p.state === "Failed") h.failed.push(params);
-    else h.pending.push(params);
-  }
-  return h;
 }
