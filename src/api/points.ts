@@ -5,7 +5,7 @@
  * the request's spec.initialPoints is evaluated with that loss. Pure; shared by the operator, the
  * client and the announcer.
  */
-import type { HPORequestSpecInitialPointsItem, HyperParameterSet } from "./generated/types.ts";
+import type { HPORequest, HPORequestSpecInitialPointsItem, HyperParameterSet } from "./generated/types.ts";
 
 /** PointState is a point's state, derived from the reports. */
 export type PointState = "New" | "Evaluated" | "Failed";
@@ -49,6 +49,27 @@ export function pointsOfSet(set: HyperParameterSet, initial?: Initial): readonly
   }
   memo.set(set, { initial, points });
   return points;
+}
+
+const initials = new Map<string, Initial>();
+
+/**
+ * initialOf is the request's spec.initialPoints as one array for every copy of the request: they
+ * are fixed at creation (a CEL rule), so the caches keyed by them (pointsOfSet, the summaries)
+ * survive the new copy each status write brings.
+ */
+export function initialOf(req: HPORequest): Initial {
+  const uid = req.metadata?.uid;
+  const mine = req.spec.initialPoints;
+  if (!uid || !mine) return mine;
+  const kept = initials.get(uid);
+  if (kept && kept.length === mine.length) return kept;
+  initials.set(uid, mine);
+  if (initials.size > 4096) {
+    const oldest = initials.keys().next().value;
+    if (oldest !== undefined) initials.delete(oldest);
+  }
+  return mine;
 }
 
 /** pointsOfSets returns the points of several sets of one request, in id order. */

@@ -6,6 +6,7 @@
  * nothing itself. docs/lifecycle.md states the rules.
  */
 import type { HPORequest, HPORequestStatus, HyperParameterSet, StoredPoint } from "../api/index.ts";
+import { initialOf } from "../api/points.ts";
 import { chunksOf, MAX_POINTS_PER_SET, setIndexOf, setName, setRange } from "../api/shards.ts";
 import type { SearchSpace } from "../generators/types.ts";
 import type { GenerationOutcome } from "./generator.ts";
@@ -124,7 +125,7 @@ export function decide(obs: Observed, settings: CoreSettings): Decision {
     space: check.space,
     perSet,
     summary: combine(
-      obs.sets.map((s) => summaryOfSet(s, req.spec.initialPoints, direction)),
+      obs.sets.map((s) => summaryOfSet(s, initialOf(req), direction)),
       direction,
     ),
     byIndex: new Map(obs.sets.map((s) => [setIndexOf(s.spec.firstId, perSet), s])),

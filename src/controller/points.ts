@@ -108,7 +108,7 @@ export function summarize(points: readonly Point[], direction: Direction): Summa
   };
 }
 
-type Initial = HPORequestSpec["initialPoints"];
+type Initial = Readonly<HPORequestSpec["initialPoints"]>;
 const summaries = new WeakMap<HyperParameterSet, { initial: Initial; direction: Direction; s: Summary }>();
 
 /** summaryOfSet is a set's summary, cached per set object (objects in the caches are replaced, not changed). */

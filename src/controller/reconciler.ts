@@ -13,6 +13,7 @@ import {
   type HPORequestStatus,
   type HyperParameterSet,
   HyperParameterSetResource,
+  initialOf,
   LABEL_REQUEST,
   pointsOfSets,
   type StoredPoint,
@@ -212,7 +213,7 @@ export class Reconciler {
     const outcome = await step.gen.generate({
       request: step.req,
       space: check.ok ? check.space : undefined,
-      points: pointsOfSets(sets, step.req.spec.initialPoints),
+      points: pointsOfSets(sets, initialOf(step.req)),
       number: a.number,
       count: a.count,
       firstId: a.firstId,

@@ -13,6 +13,7 @@ import {
   HPORequestResource,
   type HPORequestStatus,
   type HyperParameterSet,
+  initialOf,
   pointsOfSets,
   setsOfRequest,
 } from "../api/index.ts";
@@ -136,7 +137,7 @@ export class Announcer {
       return {};
     }
     const sets = setsOfRequest(this.d.sets.byIndex(setIndexKey(ns, name)), req);
-    const steps = pendingSteps(req, pointsOfSets(sets, req.spec.initialPoints));
+    const steps = pendingSteps(req, pointsOfSets(sets, initialOf(req)));
     this.d.metrics.backlog(key, steps.filter((s) => s.kind === "batch").length);
     if (steps.length === 0 && req.status?.notification?.enabled) return {};
     const grace = this.startedAt + (this.d.connectGraceMs ?? 5_000) - this.now().getTime();
