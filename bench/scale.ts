@@ -207,20 +207,8 @@ class Fleet {
   }
 }
 
-/** readAll reads every set of a request, page by page. */
-async function readAll(request: string): Promise<HyperParameterSet[]> {
-  const out: HyperParameterSet[] = [];
-  let cont: string | undefined;
-  do {
-    const page = await kube.get<{ items: HyperParameterSet[]; metadata: { continue?: string } }>(
-      paths.collection(API, "hyperparametersets", NS),
-      { query: { labelSelector: `hpo.dev/request=${request}`, limit: 500, continue: cont } },
-    );
-    out.push(...page.items);
-    cont = page.metadata.continue || undefined;
-  } while (cont);
-  return out;
-}
+/** readAll reads every set of a request, page by page (the client's listing). */
+const readAll = (request: string): Promise<HyperParameterSet[]> => hpo.getHyperParameterSets(request);
 
 async function waitUntil(what: string, check: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const t0 = Date.now();

@@ -24,6 +24,7 @@ import {
   setNameOf,
   setsOfRequest,
 } from "../api/index.ts";
+import { issuedUpTo } from "../controller/lifecycle.ts";
 import { KubeClient, loadKubeConfig, paths } from "../runtime/client.ts";
 import { ContextNotFoundError } from "../runtime/clientconfig.ts";
 import { GoneError, InvalidError, NotFoundError, UnavailableError } from "../runtime/errors.ts";
@@ -337,10 +338,7 @@ function loadConfig(
 
 /** handedOut is the highest point id a request's status records as handed out. */
 function handedOut(req: HPORequest): number {
-  const lg = req.status?.lastGeneration;
-  const generated =
-    lg?.firstId === undefined ? 0 : lg.firstId + (lg.state === "Succeeded" ? (lg.added ?? 0) : 0) - 1;
-  return Math.max(generated, req.spec.initialPoints?.length ?? 0);
+  return Math.max(issuedUpTo(req.status?.lastGeneration) - 1, req.spec.initialPoints?.length ?? 0);
 }
 
 /** explain turns a 404 into RequestNotFoundError or ApiNotInstalledError; other errors pass. */

@@ -93,7 +93,8 @@ interface Step {
   log: ReconcileLog;
   api: Calls;
   result: ReconcileResult;
-  started?: number;
+  /** sets are the request's sets the last decision was made on (a generation reads their points). */
+  sets: HyperParameterSet[];
 }
 
 /** Reconciler reconciles HPORequests. */
@@ -125,7 +126,7 @@ export class Reconciler {
       for (const m of [this.lastWrite, this.evaluated, this.started]) m.delete(key);
       return {};
     }
-    const step: Step = { key, req, gen: this.d.generatorFor(req), log, api, result: {} };
+    const step: Step = { key, req, gen: this.d.generatorFor(req), log, api, result: {}, sets: [] };
     try {
       await this.run(step);
       return step.result;
@@ -158,9 +159,10 @@ export class Reconciler {
   /** observe gathers what decide() looks at, from the caches. */
   private observe(step: Step, outcome: Observed["outcome"]): Observed {
     const last = this.lastWrite.get(step.key);
+    step.sets = this.setsOf(step.req);
     const obs: Observed = {
       request: step.req,
-      sets: this.setsOf(step.req),
+      sets: step.sets,
       recordsIntent: step.gen.recordsIntent,
       now: this.now(),
     };
@@ -208,12 +210,11 @@ export class Reconciler {
   /** generate asks the generator for a generation; a finished outcome is returned, else the look-again time. */
   private async generate(step: Step, a: Extract<Action, { kind: "generate" }>): Promise<Observed["outcome"]> {
     const check = validateSpec(step.req);
-    const sets = this.setsOf(step.req);
     if (!this.started.has(step.key)) this.started.set(step.key, performance.now());
     const outcome = await step.gen.generate({
       request: step.req,
       space: check.ok ? check.space : undefined,
-      points: pointsOfSets(sets, initialOf(step.req)),
+      points: pointsOfSets(step.sets, initialOf(step.req)),
       number: a.number,
       count: a.count,
       firstId: a.firstId,
