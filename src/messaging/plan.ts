@@ -60,7 +60,12 @@ export function endKeyOf(status: HPORequestStatus | undefined): string {
  */
 function stored(req: HPORequest, g: number, points: readonly Point[]): boolean {
   const lg = req.status?.lastGeneration;
-  if (g === 0) return lg !== undefined || points.length >= (req.spec.initialPoints?.length ?? 0);
+  if (g === 0) {
+    if (lg !== undefined) return true;
+    let initial = 0;
+    for (const p of points) if (p.generation === 0) initial++;
+    return initial >= (req.spec.initialPoints?.length ?? 0);
+  }
   const n = lg?.number ?? 0;
   return g < n || (g === n && lg?.state === "Succeeded");
 }
@@ -73,8 +78,7 @@ export function pendingSteps(req: HPORequest, points: readonly Point[]): Step[] 
   const steps: Step[] = [];
   for (const batch of all) {
     if (batch.generation <= mark) continue;
-    const initial = points.filter((p) => p.generation === 0);
-    if (!stored(req, batch.generation, batch.generation === 0 ? initial : batch.points)) break;
+    if (!stored(req, batch.generation, points)) break;
     steps.push({ kind: "batch", batch });
   }
   const phase = req.status?.phase ?? "";
