@@ -117,6 +117,7 @@ export function decide(obs: Observed, settings: CoreSettings): Decision {
   const perSet = perSetOf(req, obs.sets, check.space, settings);
   if (typeof perSet === "string") return invalid(obs, perSet);
   const direction = req.spec.objective?.direction ?? "minimize";
+  const initial = initialOf(req);
   const w: Work = {
     req,
     obs,
@@ -125,7 +126,7 @@ export function decide(obs: Observed, settings: CoreSettings): Decision {
     space: check.space,
     perSet,
     summary: combine(
-      obs.sets.map((s) => summaryOfSet(s, initialOf(req), direction)),
+      obs.sets.map((s) => summaryOfSet(s, initial, direction)),
       direction,
     ),
     byIndex: new Map(obs.sets.map((s) => [setIndexOf(s.spec.firstId, perSet), s])),
