@@ -192,12 +192,14 @@ export class HpoClient {
     const { namespace, name } = this.ref(request);
     const req = await this.getRequest(request);
     const perSet = req.status?.pointsPerSet;
-    if (!perSet || !req.status?.points?.total) {
+    if (!perSet) {
       throw new UnknownPointError(
         `HPORequest "${name}" has no point ${id}: it has no points yet (the operator has not served it)`,
         id,
       );
     }
+    // The set decides whether the point exists: the request's status counts points after the sets
+    // hold them (and at most about once a second), so a point just handed out may not be counted yet.
     const setName = setNameOf(name, Number(id), perSet);
     try {
       const set = await this.kube.get<HyperParameterSet>(
@@ -206,8 +208,10 @@ export class HpoClient {
       return { req, setName, set };
     } catch (e) {
       if (!(e instanceof NotFoundError)) throw explain(e, namespace, name);
+      const last = handedOut(req);
+      const known = last === 0 ? "it has no points yet" : `ids handed out so far run up to ${last}`;
       throw new UnknownPointError(
-        `HPORequest "${name}" has no point ${id}: ids handed out so far run up to ${handedOut(req)} (the set ${setName} that would hold it does not exist)`,
+        `HPORequest "${name}" has no point ${id}: ${known} (the set ${setName} that would hold it does not exist)`,
         id,
       );
     }
