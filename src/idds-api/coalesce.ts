@@ -53,13 +53,14 @@ export function planBatch(
   const first = new Map<string, { loss: number; verdict: Verdict }>();
   const verdicts = reports.map((r): Verdict => {
     const earlier = first.get(r.id);
-    if (earlier) {
-      if (earlier.loss === r.loss) return earlier.verdict;
+    if (earlier?.loss === r.loss) return earlier.verdict;
+    if (earlier?.verdict.kind === "write") {
       return {
         kind: "refused",
         error: conflict(r.id, `was reported with the loss ${earlier.loss} just before`),
       };
     }
+    if (earlier) return decideOne(set, initial, request, r);
     const verdict = decideOne(set, initial, request, r);
     first.set(r.id, { loss: r.loss, verdict });
     if (verdict.kind === "write") losses[r.id] = r.loss;
