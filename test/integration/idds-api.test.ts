@@ -99,7 +99,7 @@ describe("the training loop of idds-client", () => {
     });
     await waitForPoints(ns, "loop", 3);
     const { workloadId, requestId } = await idsOf("loop");
-    const [first, loop] = iddsClient(api.host, { token: trainer }, [
+    const [first, loop] = await iddsClient(api.host, { token: trainer }, [
       ["get_hyperparameters", { workload_id: workloadId, request_id: requestId }],
       ["loop", { request_id: requestId, evaluated: 6 }],
     ]);
@@ -126,7 +126,7 @@ describe("the training loop of idds-client", () => {
     });
     await waitForPoints(ns, "filters", 4);
     const { workloadId, requestId } = await idsOf("filters");
-    const [put, byBoth, byRequest, byId, available, fresh, limited, fresh2] = iddsClient(
+    const [put, byBoth, byRequest, byId, available, fresh, limited, fresh2] = await iddsClient(
       api.host,
       { token: trainer },
       [
@@ -149,7 +149,7 @@ describe("the training loop of idds-client", () => {
     expect((result(limited) as { id: string }[]).map((p) => p.id)).toEqual(["0", "2"]);
     expect(result(fresh2)).toEqual(result(fresh));
     // workload_id alone names two requests now (loop and filters): the client is told to add request_id.
-    const [ambiguous] = iddsClient(api.host, { token: trainer }, [
+    const [ambiguous] = await iddsClient(api.host, { token: trainer }, [
       ["get_hyperparameters", { workload_id: workloadId, request_id: null }],
     ]);
     expect(ambiguous).toMatchObject({ exception: "BadRequest" });
@@ -158,7 +158,7 @@ describe("the training loop of idds-client", () => {
 
   it("keeps the first loss: the same loss again succeeds, another one is refused with ConflictRequestException", async () => {
     const { requestId } = await idsOf("filters");
-    const [again, other, unknown, notNumber] = iddsClient(api.host, { token: trainer }, [
+    const [again, other, unknown, notNumber] = await iddsClient(api.host, { token: trainer }, [
       ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 1, loss: 0.5 }],
       ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 1, loss: 0.7 }],
       ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 99, loss: 0.7 }],
@@ -176,7 +176,7 @@ describe("the training loop of idds-client", () => {
 describe("authentication and authorisation", () => {
   it("a token without the right ends in AuthenticationNoPermission (403)", async () => {
     const { requestId } = await idsOf("filters");
-    const [read, write] = iddsClient(api.host, { token: stranger }, [
+    const [read, write] = await iddsClient(api.host, { token: stranger }, [
       ["get_hyperparameters", { workload_id: null, request_id: requestId }],
       ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 0, loss: 1 }],
     ]);
@@ -195,12 +195,12 @@ describe("authentication and authorisation", () => {
     const proxy = `${tls.certFile}.proxy`;
     writeFileSync(proxy, readFileSync(tls.certFile, "utf8") + readFileSync(tls.keyFile, "utf8"));
     const { requestId } = await idsOf("filters");
-    const [x509] = iddsClient(api.host, { proxy }, [
+    const [x509] = await iddsClient(api.host, { proxy }, [
       ["get_hyperparameters", { workload_id: null, request_id: requestId }],
     ]);
     expect(x509).toMatchObject({ exception: "IDDSException" });
     expect((x509 as { message: string }).message).toContain("X.509 proxies are not supported");
-    const [bad] = iddsClient(api.host, { token: "not-a-token" }, [
+    const [bad] = await iddsClient(api.host, { token: "not-a-token" }, [
       ["get_hyperparameters", { workload_id: null, request_id: requestId }],
     ]);
     expect(bad).toMatchObject({ exception: "IDDSException" });

@@ -58,7 +58,11 @@ export function selfSignedCert(): { certFile: string; keyFile: string } {
 }
 
 /** startApiProcess starts the API server and waits until it is ready (its request cache filled). */
-export async function startApiProcess(opts: { kubeconfig: string; args?: string[] }): Promise<ApiProcess> {
+export async function startApiProcess(opts: {
+  kubeconfig: string;
+  args?: string[];
+  env?: Record<string, string>;
+}): Promise<ApiProcess> {
   const port = await freePort();
   const tls = selfSignedCert();
   const child = spawn(
@@ -72,7 +76,7 @@ export async function startApiProcess(opts: { kubeconfig: string; args?: string[
       `--tls-private-key-file=${tls.keyFile}`,
       ...(opts.args ?? []),
     ],
-    { cwd: repoRoot, stdio: ["ignore", "pipe", "pipe"] },
+    { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] },
   );
   running.add(child);
   let out = "";
@@ -169,20 +173,31 @@ export type ClientAuth = { token: string } | { proxy: string };
 
 /**
  * iddsClient runs calls with the real idds-client (test/fixtures/idds_client.py): each call is
- * [method, kwargs]; the answers come back in order.
+ * [method, kwargs]; the answers come back in order. Asynchronous, so that servers in this process
+ * (a recording proxy) keep serving while Python runs.
  */
-export function iddsClient(
+export async function iddsClient(
   host: string,
   auth: ClientAuth,
   calls: [string, Record<string, unknown>][],
-): ClientOutcome[] {
+): Promise<ClientOutcome[]> {
   const file = join(mkdtempSync(join(tmpdir(), "idds-calls-")), "calls.json");
   writeFileSync(file, JSON.stringify({ host, auth, calls }));
-  const r = spawnSync(iddsPython(), [join(repoRoot, "test/fixtures/idds_client.py"), file], {
-    encoding: "utf8",
-    timeout: 120_000,
+  const child = spawn(iddsPython(), [join(repoRoot, "test/fixtures/idds_client.py"), file], {
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+    stdio: ["ignore", "pipe", "pipe"],
   });
-  if (r.status !== 0) throw new Error(`idds_client.py failed (${r.status}): ${r.stderr}`);
-  return JSON.parse(r.stdout) as ClientOutcome[];
+  let out = "";
+  let err = "";
+  child.stdout?.on("data", (d) => {
+    out += d;
+  });
+  child.stderr?.on("data", (d) => {
+    err += d;
+  });
+  const timer = setTimeout(() => child.kill("SIGKILL"), 180_000);
+  const code = await new Promise<number | null>((res) => child.on("exit", (c) => res(c)));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`idds_client.py failed (${code}): ${err}`);
+  return JSON.parse(out) as ClientOutcome[];
 }
