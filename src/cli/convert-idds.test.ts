@@ -62,6 +62,15 @@ describe("hpo-operator convert-idds", () => {
       "/nowhere.json: cannot read the file (ENOENT)",
     );
   });
+  it("prints what docs/idds-migration.md shows for iDDS's docker example", async () => {
+    const doc = readFileSync(join(import.meta.dirname, "../../docs/idds-migration.md"), "utf8");
+    const shown = /\$ hpo-operator convert-idds -n team-a my-hpo\.json\n.*\n(apiVersion:[\s\S]*?)\$ /.exec(
+      doc,
+    )?.[1];
+    const r = io();
+    await runConvertIdds(["-q", "-n", "team-a", join(fixtures, "docker.json")], r);
+    expect(r.stdout).toBe(shown);
+  });
   it("--help prints the usage; a missing FILE is a usage error", async () => {
     const r = io();
     expect(await runConvertIdds(["--help"], r)).toBe(0);
