@@ -118,6 +118,10 @@ describe("the forms clients send", () => {
   it("no method but executable docker is the docker method, as in iDDS", () => {
     expect(convertIddsRequest(withMeta("docker", { method: null })).spec.method).toBe("container");
   });
+  it("notes a nevergrad optimizer given for another method", () => {
+    const { notes } = translateIddsRequest(fixture("docker"), { nevergradOptimizer: "NGOpt" });
+    expect(notes).toContain("the nevergrad optimizer NGOpt is not used: the method is container");
+  });
   it("notes the fields a built-in method ignores", () => {
     const { notes } = translateIddsRequest(withMeta("bayesian", { sandbox: "img:1" }));
     expect(notes).toContain(
@@ -193,6 +197,9 @@ describe("what cannot be translated names the iDDS field", () => {
     const noSpace = failure(withMeta("bayesian", { opt_space: null }));
     expect(noSpace.field).toBe("request_metadata");
     expect(noSpace.message).toMatch(/search space is required/);
+    expect(failure(fixture("nevergrad"), { nevergradOptimizer: "a;b" }).message).toMatch(
+      /the nevergrad optimizer "a;b" is not a name of nevergrad's registry/,
+    );
     const badName = failure(fixture("bayesian"), { name: "Not_A_Name" });
     expect(badName.field).toBe("name (the HPORequest's name)");
   });

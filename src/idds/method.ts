@@ -34,6 +34,9 @@ export function resolveMethod(
   notes: string[],
 ): Resolved {
   const method = methodOf(meta);
+  if (nevergradOptimizer !== undefined && method !== "nevergrad") {
+    notes.push(`the nevergrad optimizer ${nevergradOptimizer} is not used: the method is ${method}`);
+  }
   if (method === "container") return { method, generator: containerOf(meta, notes) };
   for (const key of [...containerFields, "parameters"]) {
     const v = meta.values[key];
