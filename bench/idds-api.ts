@@ -128,7 +128,7 @@ const lossOf = (id: number) => Math.round(Math.sin(id) * 1e6) / 1e6;
 
 /** report runs CLIENTS clients until every point has its loss; it returns the PUT latencies and times. */
 async function report(requestId: number, token: string) {
-  const ids = Array.from({ length: POINTS }, (_, i) => i); // iDDS ids from 0
+  const ids = Array.from({ length: POINTS }, (_, i) => i + 1); // point ids from 1
   if (ORDER === "random") {
     for (let i = ids.length - 1; i > 0; i--) {
       const j = Math.floor(Math.random() * (i + 1));
@@ -183,7 +183,7 @@ const seconds = (run.end - run.start) / 1000;
 const rate = POINTS / seconds;
 const worst = slowestWindow(run.done, run.start, run.end);
 const stored = await hpo.getHyperParameters("big");
-const lost = stored.filter((p) => p.loss !== lossOf(Number(p.id) - 1)).length;
+const lost = stored.filter((p) => p.loss !== lossOf(Number(p.id))).length;
 log(
   `reports: ${rate.toFixed(0)}/s, slowest 10 s ${worst.toFixed(0)}/s, p99 ${percentile(run.latencies, 99).toFixed(0)} ms, lost ${lost}`,
 );

@@ -4,12 +4,13 @@
  * calls for what the client hides (headers, the json_outputs envelope). Used by the integration
  * tests and bench/idds-api.ts.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, repoRoot } from "./controlplane.ts";
+import { iddsVenvPython } from "./idds-venv.ts";
 
 /** ApiProcess is one running `hpo-operator api`. */
 export interface ApiProcess {
@@ -150,21 +151,6 @@ export function httpsCall(
   });
 }
 
-let python: string | undefined;
-
-/** iddsPython builds the pinned virtualenv of the real idds-client once and returns its python. */
-export function iddsPython(): string {
-  if (python) return python;
-  const script = join(repoRoot, "hack/idds-venv/setup-venv.sh");
-  const r = spawnSync("bash", [script], { encoding: "utf8", timeout: 600_000 });
-  const path = r.stdout.trim().split("\n").pop();
-  if (r.status !== 0 || !path) {
-    throw new Error(`${script} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr.trim()}`);
-  }
-  python = path;
-  return path;
-}
-
 /** ClientOutcome is what one idds-client call returned, or the exception it raised. */
 export type ClientOutcome = { result: unknown } | { exception: string; message: string };
 
@@ -183,7 +169,7 @@ export async function iddsClient(
 ): Promise<ClientOutcome[]> {
   const file = join(mkdtempSync(join(tmpdir(), "idds-calls-")), "calls.json");
   writeFileSync(file, JSON.stringify({ host, auth, calls }));
-  const child = spawn(iddsPython(), [join(repoRoot, "test/fixtures/idds_client.py"), file], {
+  const child = spawn(iddsVenvPython(), [join(repoRoot, "test/fixtures/idds_client.py"), file], {
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });
