@@ -121,7 +121,7 @@ export class IddsService {
     const limit = route.limit === undefined ? undefined : parseLimit(route.limit);
     const id = route.id === undefined ? undefined : fromIddsId(route.id);
     const req = await this.find(route.ref, user, READ);
-    const ref = { namespace: req.metadata?.namespace ?? "", name: req.metadata?.name ?? "" };
+    const ref = refOf(req);
     const { client } = this.deps;
     let points: Point[];
     if (id === undefined) points = await client.getHyperParameters(ref, { status, limit });
