@@ -338,3 +338,43 @@ describe("add_request and get_requests", () => {
     expect((refused as { message: string }).message).toContain("create hporequests");
   });
 });
+
+describe("two replicas", () => {
+  it("a loss sent to one and a different loss sent to the other for each point: one stands, the other is refused", async () => {
+    const api2 = await startApiProcess({ kubeconfig: inject("kubeconfig") });
+    try {
+      applyRequest(ns, "race", {
+        method: "random",
+        searchSpace: space,
+        maxPoints: 20,
+        pointsPerGeneration: 20,
+        seed: 3,
+      });
+      await waitForPoints(ns, "race", 20);
+      const { requestId } = await idsOf("race");
+      const auth = { Authorization: `Bearer ${trainer}` };
+      const put = (server: ApiProcess, id: number, loss: number) =>
+        httpsCall(server, "PUT", `/idds/hpo/null/${requestId}/${id}/${loss}`, auth).then((r) => ({
+          id,
+          loss,
+          r,
+        }));
+      const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+      const answers = await Promise.all(
+        ids.flatMap((id) => [put(api, id, id / 100), put(api2, id, id / 100 + 1)]),
+      );
+      const stored = new Map((await points(ns, "race")).map((p) => [Number(p.id), p.loss]));
+      for (const id of ids) {
+        const mine = answers.filter((a) => a.id === id);
+        const ok = mine.filter((a) => a.r.status === 200);
+        const refused = mine.filter((a) => a.r.status === 409);
+        expect(ok, `point ${id}`).toHaveLength(1);
+        expect(refused, `point ${id}`).toHaveLength(1);
+        expect(refused[0]?.r.headers.exceptionclass).toBe("ConflictRequestException");
+        expect(stored.get(id), `point ${id}`).toBe(ok[0]?.loss);
+      }
+    } finally {
+      await api2.kill();
+    }
+  });
+});
