@@ -78,16 +78,27 @@ export function endMessageId(uid: string, generations: number): string {
 }
 
 /**
+ * iddsPointName is a point's name in the messages: the id PanDA JEDI turns into an event id, which
+ * a training job then reports its loss under, so it must be the id the iDDS REST API
+ * (hpo-operator api) takes for the same point. It is the point's id in its HyperParameterSet, from 1,
+ * as iDDS 2.6's HPO work names its contents from 1 (idds-atlas ATLASHPOWork.generate_new_input_output_maps).
+ */
+export function iddsPointName(id: string): string {
+  return id;
+}
+
+/**
  * fileOf is one point as an iDDS file entry: path is the JSON of [params, null] (no loss yet);
  * content_id is the point id (iDDS's is the row id of its contents table); iDDS's external ids are null.
  */
 export function fileOf(p: Point): Record<string, unknown> {
+  const name = iddsPointName(p.id);
   return {
     scope: "hpo",
-    name: p.id,
+    name,
     path: JSON.stringify([p.params, null]),
-    map_id: Number(p.id),
-    content_id: Number(p.id),
+    map_id: Number(name),
+    content_id: Number(name),
     external_coll_id: null,
     external_content_id: null,
     status: "New",
