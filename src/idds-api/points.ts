@@ -13,6 +13,7 @@
  */
 import type { Point } from "../api/index.ts";
 import type { PointStatus } from "../client/model.ts";
+import { iddsPointName } from "../messaging/messages.ts";
 import { badRequest } from "./envelope.ts";
 
 /** IddsPoint is one point as iDDS's get_hyperparameters returns it. */
@@ -22,9 +23,9 @@ export interface IddsPoint {
   loss: number | null;
 }
 
-/** toIddsId is the iDDS id of our point id: the same id. */
+/** toIddsId is the iDDS id of our point id: the name the broker messages give the point (the same id). */
 export function toIddsId(ourId: string): string {
-  return ourId;
+  return iddsPointName(ourId);
 }
 
 /** fromIddsId reads an iDDS point id (digits) and returns our id; BadRequest when it is not one. */
