@@ -31,7 +31,7 @@ import {
 } from "./core.ts";
 import type { Recorder } from "./events.ts";
 import type { Generator } from "./generator.ts";
-import { SetAggregates, type SetsView } from "./setsview.ts";
+import type { SetAggregates, SetsView } from "./setsview.ts";
 import { seedOf, validateSpec } from "./spec.ts";
 
 /** setIndexKey groups a request's sets in the sets' informer (its indexBy: "namespace/request"). */
@@ -68,6 +68,8 @@ export interface ReconcilerDeps {
   client: KubeClient;
   requests: Informer<HPORequest>;
   sets: Informer<HyperParameterSet>;
+  /** aggregates follow the sets' cache: a reconcile reads a request's summary, not all its sets. */
+  aggregates: SetAggregates;
   generatorFor: (req: HPORequest) => Generator;
   recorder: Recorder;
   metrics: ReconcilerMetrics;
@@ -106,14 +108,9 @@ export class Reconciler {
   private readonly evaluated = new Map<string, number>();
   /** started is when each request's generation in flight started (for the duration metric). */
   private readonly started = new Map<string, number>();
-  /** aggregates follow the sets' cache: a reconcile reads a request's summary, not all its sets. */
-  private readonly aggregates = new SetAggregates(setIndexKey);
-
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
     this.now = deps.now ?? (() => new Date());
-    for (const s of deps.sets.list()) this.aggregates.change(undefined, s);
-    deps.sets.onCache((before, after) => this.aggregates.change(before, after));
   }
 
   /**
@@ -162,7 +159,7 @@ export class Reconciler {
   /** observe gathers what decide() looks at, from the caches. */
   private observe(step: Step, outcome: Observed["outcome"]): Observed {
     const last = this.lastWrite.get(step.key);
-    step.sets = this.aggregates.view(step.req);
+    step.sets = this.d.aggregates.view(step.req);
     const obs: Observed = {
       request: step.req,
       sets: step.sets,

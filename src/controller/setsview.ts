@@ -163,6 +163,19 @@ export class SetAggregates {
     }
   }
 
+  /**
+   * follow keeps the aggregates of an informer's sets from now on: what it holds already, then
+   * every change of its cache.
+   */
+  follow(sets: {
+    list(): HyperParameterSet[];
+    onCache(l: (b: HyperParameterSet | undefined, a: HyperParameterSet | undefined) => void): void;
+  }): this {
+    for (const s of sets.list()) this.change(undefined, s);
+    sets.onCache((before, after) => this.change(before, after));
+    return this;
+  }
+
   /** view is what the reconcile core reads of req's sets. */
   view(req: HPORequest): SetsView {
     const key = this.keyOf(req.metadata?.namespace, req.metadata?.name);
