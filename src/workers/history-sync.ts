@@ -118,6 +118,17 @@ interface Kept {
   loss: number | null;
 }
 
+/** historyOf lists kept points by outcome; the map's order is id order (a request's ids only grow). */
+function historyOf(points: ReadonlyMap<number, Kept>): History {
+  const history: History = { evaluated: [], pending: [], failed: [] };
+  for (const p of points.values()) {
+    if (p.state === "E" && p.loss !== null) history.evaluated.push({ params: p.params, loss: p.loss });
+    else if (p.state === "F") history.failed.push(p.params);
+    else history.pending.push(p.params);
+  }
+  return history;
+}
+
 /** WorkerHistory is the worker side: each request's points, in id order, and the keys of their params. */
 export class WorkerHistory {
   private readonly requests = new Map<
@@ -147,14 +158,16 @@ export class WorkerHistory {
         r.keys.add(pointKey(space, params));
       }
     }
-    // Points arrive in id order (a request's ids only grow), so the map's order is id order.
-    const history: History = { evaluated: [], pending: [], failed: [] };
-    for (const p of r.points.values()) {
-      if (p.state === "E" && p.loss !== null) history.evaluated.push({ params: p.params, loss: p.loss });
-      else if (p.state === "F") history.failed.push(p.params);
-      else history.pending.push(p.params);
-    }
-    return { history, seenKeys: new Overlay(r.keys) };
+    const points = r.points;
+    let history: History | undefined;
+    // The history is built when a method reads it (random and the grid only need the seen keys).
+    return {
+      get history(): History {
+        history ??= historyOf(points);
+        return history;
+      },
+      seenKeys: new Overlay(r.keys),
+    };
   }
 
   /** forget drops a request's history. */
