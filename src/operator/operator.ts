@@ -11,7 +11,8 @@ import {
 } from "../api/index.ts";
 import { EventRecorder } from "../controller/events.ts";
 import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
-import { Reconciler, type ReconcilerMetrics, setsByRequest } from "../controller/reconciler.ts";
+import { Reconciler, type ReconcilerMetrics, setIndexKey, setsByRequest } from "../controller/reconciler.ts";
+import { SetAggregates } from "../controller/setsview.ts";
 import { LABEL_MANAGED } from "../jobs/manifests.ts";
 import { PROTOCOL_ARGS } from "../jobs/protocol.ts";
 import { ContainerGenerator, type ContainerSettings } from "../jobs/runner.ts";
@@ -89,6 +90,8 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     // A request's sets are found without scanning every set (a request may have thousands).
     indexBy: setsByRequest,
   });
+  // Per-request summaries of the sets, kept from every change of the cache (reconciler and announcer).
+  const aggregates = new SetAggregates(setIndexKey).follow(sets);
   const pool = new WorkerPool(cfg.methodWorkers);
   // A built-in method computes in the background; when it is done, its request is reconciled again.
   let enqueue = (_key: string) => {};
@@ -110,6 +113,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     client,
     requests,
     sets,
+    aggregates,
     generatorFor,
     recorder,
     metrics: rmetrics,
@@ -128,6 +132,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     client,
     requests,
     sets,
+    aggregates,
     recorder,
     metrics,
     log,
