@@ -61,6 +61,8 @@ export interface AnnouncerDeps {
   logger: Logger;
   destination: string;
   ttlMs: number;
+  /** vo is the vo header (default atlas, as iDDS). */
+  vo?: string;
   /** retry backoff of a request whose messages could not be delivered. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -203,7 +205,12 @@ export class Announcer {
   }
 
   private messageOf(req: HPORequest, step: Step, destination: string): Outgoing {
-    const opts: MessageOptions = { destination, ttlMs: this.d.ttlMs, now: this.now().getTime() };
+    const opts: MessageOptions = {
+      destination,
+      ttlMs: this.d.ttlMs,
+      vo: this.d.vo,
+      now: this.now().getTime(),
+    };
     const id = identityOf(req);
     return step.kind === "batch"
       ? batchMessage(id, step.batch.generation, step.batch.points, opts)

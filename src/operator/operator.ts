@@ -14,6 +14,7 @@ import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
 import { Reconciler, type ReconcilerMetrics, setIndexKey, setsByRequest } from "../controller/reconciler.ts";
 import { SetAggregates } from "../controller/setsview.ts";
 import { LABEL_MANAGED } from "../jobs/manifests.ts";
+import { PROTOCOL_ARGS } from "../jobs/protocol.ts";
 import { ContainerGenerator, type ContainerSettings } from "../jobs/runner.ts";
 import { createMessaging } from "../messaging/wiring.ts";
 import { KubeClient, loadKubeConfig } from "../runtime/client.ts";
@@ -69,7 +70,7 @@ export function containerSettings(cfg: OperatorConfig): ContainerSettings {
       nevergrad: {
         image: cfg.nevergradImage,
         command: ["python", "/app/main.py"],
-        args: ["--max_points=%MAX_POINTS", "--num_points=%NUM_POINTS", "--input=%IN", "--output=%OUT"],
+        args: [...PROTOCOL_ARGS],
       },
     },
   };

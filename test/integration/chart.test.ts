@@ -46,6 +46,7 @@ const values = () => ({
     usernameKey: "user",
     passwordKey: "pass",
     caSecret: { name: "mq-ca", key: "ca.pem" },
+    vo: "rubin",
   },
   extraEnv: [{ name: "NODE_OPTIONS", value: "--max-old-space-size=384" }],
   extraArgs: ["--resync-period=5m"],
@@ -307,6 +308,7 @@ describe("helm template, non-default values", () => {
       tls: true,
       usernameFile: "/etc/hpo-operator/broker/user",
       passwordFile: "/etc/hpo-operator/broker/pass",
+      vo: "rubin",
     });
     expect(env.NODE_EXTRA_CA_CERTS).toBe("/etc/hpo-operator/broker-ca/ca.pem");
     expect(env.NODE_OPTIONS).toBe("--max-old-space-size=384");
