@@ -5,8 +5,7 @@
  * reconciler (reconciler.ts) gathers the observation and carries the decision out; it decides
  * nothing itself. docs/lifecycle.md states the rules.
  */
-import type { HPORequest, HPORequestStatus, HyperParameterSet, StoredPoint } from "../api/index.ts";
-import { initialOf } from "../api/points.ts";
+import type { HPORequest, HPORequestStatus, StoredPoint } from "../api/index.ts";
 import { chunksOf, MAX_POINTS_PER_SET, setIndexOf, setName, setRange } from "../api/shards.ts";
 import type { SearchSpace } from "../generators/types.ts";
 import type { GenerationOutcome } from "./generator.ts";
@@ -19,7 +18,7 @@ import {
   type Policy,
   planGeneration,
 } from "./lifecycle.ts";
-import { combine, type Direction, initialPoints, type Summary, storedBatch, summaryOfSet } from "./points.ts";
+import { combine, type Direction, initialPoints, type Summary, storedBatch } from "./points.ts";
 import type { SetsView } from "./setsview.ts";
 import { maxParamsBytes, paramsBytes, paramsBytesOf, pointsPerSet } from "./sizing.ts";
 import { seedOf, validateSpec } from "./spec.ts";
@@ -116,7 +115,6 @@ export function decide(obs: Observed, settings: CoreSettings): Decision {
   const perSet = perSetOf(req, obs.sets, check.space, settings);
   if (typeof perSet === "string") return invalid(obs, perSet);
   const direction = req.spec.objective?.direction ?? "minimize";
-  const initial = initialOf(req);
   const w: Work = {
     req,
     obs,

@@ -15,11 +15,9 @@ import {
   type HyperParameterSet,
   initialOf,
   pointsOfSets,
-  setsOfRequest,
 } from "../api/index.ts";
 import { canonical } from "../controller/core.ts";
 import type { Recorder } from "../controller/events.ts";
-import { setIndexKey } from "../controller/reconciler.ts";
 import type { SetAggregates } from "../controller/setsview.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import type { KubeClient } from "../runtime/client.ts";
