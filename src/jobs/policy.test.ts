@@ -154,6 +154,10 @@ describe("the generator pod policy", () => {
     });
     // Root, when allowed, drops the default runAsNonRoot (else the kubelet refuses the container).
     expect(mergeSecurityContext({ runAsUser: 0 })).toMatchObject({ runAsUser: 0, runAsNonRoot: false });
+    expect(mergeSecurityContext({ privileged: true })).toMatchObject({
+      privileged: true,
+      allowPrivilegeEscalation: true,
+    });
   });
 
   it("gives the admin's default resources and emptyDir size when the user sets none", () => {

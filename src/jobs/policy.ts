@@ -114,7 +114,9 @@ function rootProblems(sc: SecurityContext): string[] {
 
 /**
  * mergeSecurityContext lays the user's securityContext over the restricted defaults and a read-only
- * root filesystem: the user's fields win one by one, the dropped capabilities only grow.
+ * root filesystem: the user's fields win one by one, the dropped capabilities only grow. What the
+ * user asked for (and the admin allowed) wins over a default it contradicts: root over runAsNonRoot,
+ * privileged over allowPrivilegeEscalation.
  */
 export function mergeSecurityContext(user: SecurityContext = {}): Record<string, unknown> {
   const drop = [...new Set(["ALL", ...(user.capabilities?.drop ?? [])])];
@@ -127,6 +129,9 @@ export function mergeSecurityContext(user: SecurityContext = {}): Record<string,
   };
   // Root asked for (and allowed): the default runAsNonRoot would make the kubelet refuse the pod.
   if (user.runAsUser === 0 && user.runAsNonRoot === undefined) merged.runAsNonRoot = false;
+  // The API server refuses privileged together with allowPrivilegeEscalation: false.
+  if (user.privileged === true && user.allowPrivilegeEscalation === undefined)
+    merged.allowPrivilegeEscalation = true;
   return merged;
 }
 
