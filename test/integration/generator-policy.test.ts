@@ -4,7 +4,8 @@
  * (the test kubelet runs them as processes); a request asking for privileges, root, a foreign
  * service account or a Secret is refused with a clear message, unless the operator runs with the
  * flag that allows it (a second operator, on a second namespace); an output over
- * --generator-output-limit fails its generation, naming the limit.
+ * --generator-output-limit fails its generation, naming the limit, whether stage-out refuses it or
+ * (a stage image that ignores the limit, on a third namespace) the operator's bounded read does.
  */
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
@@ -12,16 +13,26 @@ import type { Point } from "../../src/api/index.ts";
 import { paths } from "../../src/runtime/client.ts";
 import { ForbiddenError } from "../../src/runtime/errors.ts";
 import { repoRoot } from "../support/controlplane.ts";
-import { api, applyRequest, eventsOf, startTrainer, waitForPhase, waitForPoints } from "../support/hpo.ts";
+import {
+  api,
+  applyRequest,
+  eventsOf,
+  startTrainer,
+  waitFor,
+  waitForPhase,
+  waitForPoints,
+} from "../support/hpo.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type Kubelet, startKubelet } from "../support/kubelet.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
 
 let restricted = "";
 let allowed = "";
+let unbounded = "";
 let kubelet: Kubelet;
 let op: OperatorProcess;
 let allowing: OperatorProcess;
+let reading: OperatorProcess;
 
 const common = ["--operator-image=hpo-operator:test", "--generation-retry-base=200ms"];
 
@@ -29,16 +40,20 @@ beforeAll(async () => {
   restricted = newNamespace("psa");
   kubectlOk(["label", "namespace", restricted, "pod-security.kubernetes.io/enforce=restricted"]);
   allowed = newNamespace("allowed");
+  unbounded = newNamespace("unbounded");
   kubelet = await startKubelet({
     kubeconfig: inject("kubeconfig"),
-    namespaces: [restricted, allowed],
+    namespaces: [restricted, allowed, unbounded],
     images: {
       "hpo-operator:test": { entrypoint: [process.execPath, join(repoRoot, "src/cli/main.ts")] },
+      "unbounded-stage:test": {
+        entrypoint: [process.execPath, join(repoRoot, "test/fixtures/unbounded-stage.mjs")],
+      },
       "steering:test": { entrypoint: [process.execPath, join(repoRoot, "test/fixtures/steering.mjs")] },
     },
   });
   const kubeconfig = inject("kubeconfig");
-  [op, allowing] = await Promise.all([
+  [op, allowing, reading] = await Promise.all([
     startOperatorProcess({
       kubeconfig,
       args: [`--namespaces=${restricted}`, "--generator-output-limit=1Mi", ...common],
@@ -54,13 +69,21 @@ beforeAll(async () => {
         ...common,
       ],
     }),
+    startOperatorProcess({
+      kubeconfig,
+      args: [
+        `--namespaces=${unbounded}`,
+        "--generator-output-limit=1Mi",
+        "--operator-image=unbounded-stage:test",
+        "--generation-retry-base=200ms",
+      ],
+    }),
   ]);
 }, 60_000);
 afterAll(async () => {
-  await Promise.all([op?.kill("SIGTERM"), allowing?.kill("SIGTERM")]);
+  await Promise.all([op?.kill("SIGTERM"), allowing?.kill("SIGTERM"), reading?.kill("SIGTERM")]);
   await kubelet?.stop();
-  deleteNamespace(restricted);
-  deleteNamespace(allowed);
+  for (const ns of [restricted, allowed, unbounded]) deleteNamespace(ns);
 });
 
 const space = { x: { type: "float", low: -5, high: 10 }, y: { type: "float", low: 0, high: 15 } };
@@ -162,9 +185,12 @@ describe("Pod Security Admission restricted on the tenant's namespace", () => {
         status: "False",
         reason: "PolicyRefused",
       });
-      const warning = (await eventsOf(restricted, name)).find((e) => e.reason === "PolicyRefused");
-      expect(warning?.type).toBe("Warning");
-      expect(warning?.message).toMatch(message);
+      // Events are sent after the status write.
+      const warning = await waitFor("the PolicyRefused event", async () =>
+        (await eventsOf(restricted, name)).find((e) => e.reason === "PolicyRefused"),
+      );
+      expect(warning.type).toBe("Warning");
+      expect(warning.message).toMatch(message);
       expect(await jobsOf(restricted, name)).toEqual([]);
     },
     60_000,
@@ -215,5 +241,30 @@ describe("an operator whose admin allows more", () => {
       expect(pod?.initContainers.find((c) => c.name === "generator")).toMatchObject(want.generator);
     },
     90_000,
+  );
+});
+
+describe("the operator's own bounded read, behind a stage-out that ignores the limit", () => {
+  it.each([
+    // 10 MB of random points: gzip leaves megabytes of log, more than the log limit lets in.
+    [
+      "big",
+      /stage-out's log is over \d+ bytes: the generator's output is larger than the limit of 1 MiB \(the operator's --generator-output-limit\)$/,
+    ],
+    // 2 MB that gzip shrinks to kilobytes: the frame's header gives it away, nothing is decompressed.
+    [
+      "padded",
+      /the generator's output is 20\d{5} bytes, over the limit of 1 MiB \(the operator's --generator-output-limit\)$/,
+    ],
+  ])(
+    "an output too large (%s) fails its generation, naming the limit",
+    async (mode, message) => {
+      request(unbounded, mode, { env: [{ name: "HPO_TEST_MODE", value: mode }] });
+      const req = await waitForPhase(unbounded, mode, "Failed", 90_000);
+      expect(req.status?.lastGeneration?.message).toMatch(message);
+      // The operator lived through it.
+      expect(reading.child.exitCode).toBeNull();
+    },
+    120_000,
   );
 });
