@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { defaultPodPolicy } from "../jobs/policy.ts";
 import { flags, parseConfig, parseDuration } from "./config.ts";
 import { requestChanged, setChanged } from "./predicates.ts";
 
@@ -69,15 +70,9 @@ describe("parseConfig", () => {
     expect(() => parseConfig(argv, {})).toThrow(message);
   });
   it("reads the generator pod policy and output limit", () => {
+    // The flags' defaults are the policy the Job manifests fall back on.
     expect(parseConfig([], {}).generators).toEqual({
-      policy: {
-        allowPrivileged: false,
-        allowRoot: false,
-        serviceAccounts: [],
-        secrets: [],
-        defaultResources: { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } },
-        emptyDirSizeLimit: "1Gi",
-      },
+      policy: defaultPodPolicy,
       outputLimitBytes: 16 * 1024 * 1024,
     });
     const c = parseConfig(

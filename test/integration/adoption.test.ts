@@ -1,15 +1,6 @@
-/**
- * Adoption by owner UID, on the real control plane with kube-controller-manager's garbage
- * collector: a request deleted while its generation runs and recreated at once with the same name
- * must not take over its former self's HyperParameterSet, Job or ConfigMap. Each of those is held
- * by a finalizer of the test (so the garbage collector can mark it deleted but not remove it), and
- * released one at a time: the new request waits for each to go, then makes its own.
- */
-import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { paths } from "../../src/runtime/client.ts";
 import { NotFoundError } from "../../src/runtime/errors.ts";
-import { repoRoot } from "../support/controlplane.ts";
 import {
   api,
   applyRequest,
@@ -20,6 +11,7 @@ import {
   waitFor,
   waitForPoints,
 } from "../support/hpo.ts";
+import { steeringImages } from "../support/images.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type Kubelet, startKubelet } from "../support/kubelet.ts";
 import { metricSum, type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -33,10 +25,7 @@ beforeAll(async () => {
   kubelet = await startKubelet({
     kubeconfig: inject("kubeconfig"),
     namespaces: [ns],
-    images: {
-      "hpo-operator:test": { entrypoint: [process.execPath, join(repoRoot, "src/cli/main.ts")] },
-      "steering:test": { entrypoint: [process.execPath, join(repoRoot, "test/fixtures/steering.mjs")] },
-    },
+    images: steeringImages(),
   });
   op = await startOperatorProcess({
     kubeconfig: inject("kubeconfig"),

@@ -8,7 +8,6 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Point } from "../../src/api/index.ts";
 import { paths } from "../../src/runtime/client.ts";
-import { repoRoot } from "../support/controlplane.ts";
 import {
   api,
   applyRequest,
@@ -19,6 +18,7 @@ import {
   waitForPhase,
   waitForPoints,
 } from "../support/hpo.ts";
+import { steeringImages } from "../support/images.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type Kubelet, startKubelet } from "../support/kubelet.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -38,10 +38,7 @@ beforeAll(async () => {
   kubelet = await startKubelet({
     kubeconfig: inject("kubeconfig"),
     namespaces: [ns],
-    images: {
-      "hpo-operator:test": { entrypoint: [process.execPath, join(repoRoot, "src/cli/main.ts")] },
-      "steering:test": { entrypoint: [process.execPath, join(repoRoot, "test/fixtures/steering.mjs")] },
-    },
+    images: steeringImages(),
   });
   op = await startOperatorProcess({ kubeconfig: inject("kubeconfig"), args: opArgs() });
 }, 60_000);

@@ -22,6 +22,7 @@ import {
   waitForPhase,
   waitForPoints,
 } from "../support/hpo.ts";
+import { steeringImages } from "../support/images.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type Kubelet, startKubelet } from "../support/kubelet.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -45,11 +46,10 @@ beforeAll(async () => {
     kubeconfig: inject("kubeconfig"),
     namespaces: [restricted, allowed, unbounded],
     images: {
-      "hpo-operator:test": { entrypoint: [process.execPath, join(repoRoot, "src/cli/main.ts")] },
+      ...steeringImages(),
       "unbounded-stage:test": {
         entrypoint: [process.execPath, join(repoRoot, "test/fixtures/unbounded-stage.mjs")],
       },
-      "steering:test": { entrypoint: [process.execPath, join(repoRoot, "test/fixtures/steering.mjs")] },
     },
   });
   const kubeconfig = inject("kubeconfig");
