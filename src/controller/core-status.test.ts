@@ -59,9 +59,13 @@ describe("decide: the admin's policy", () => {
     const again = decide(observe(settled(req, d), []), refusing);
     expect([again.actions, again.events]).toEqual([[], []]);
   });
-  it("a request the policy admits runs as before", () => {
+  it("a request the policy admits runs as before, and a refused one once the admin allows it", () => {
     const d = decide(observe(request(), []), { ...settings, admit: () => undefined });
     expect(d.phase).not.toBe("Failed");
+    const refused = settled(request(), decide(observe(request(), []), refusing));
+    const allowed = decide(observe(refused, []), settings);
+    expect(kinds(allowed)[0]).toMatch(/^generate #1/);
+    expect(statusOf(allowed)?.conditions?.find((c) => c.type === "SpecValid")?.status).toBe("True");
   });
 });
 
