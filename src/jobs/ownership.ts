@@ -21,11 +21,13 @@ export type Owned =
   /** anything else: no controller, or another kind or name */
   | "foreign";
 
+/** OwnedObject is the part of an object read here. */
+export interface OwnedObject {
+  metadata?: { ownerReferences?: OwnerReference[] };
+}
+
 /** ownership says whose obj is, seen from req. */
-export function ownership(
-  obj: { metadata?: { ownerReferences?: OwnerReference[] } },
-  req: HPORequest,
-): Owned {
+export function ownership(obj: OwnedObject, req: HPORequest): Owned {
   const ref = (obj.metadata?.ownerReferences ?? []).find((o) => o.controller);
   if (!ref) return "foreign";
   if (ref.uid === req.metadata?.uid) return "ours";

@@ -13,7 +13,7 @@ import { AlreadyExistsError, NotFoundError } from "../runtime/errors.ts";
 import { logLimitFor } from "./bytes.ts";
 import { overLimit, unframeOutput } from "./frame.ts";
 import { configMapFor, type JobSettings, jobFor, jobName, PolicyRefusedError } from "./manifests.ts";
-import { type Owned, ownership } from "./ownership.ts";
+import { type Owned, type OwnedObject, ownership } from "./ownership.ts";
 import { checkOutput, inputDocument, placeholdersFor } from "./protocol.ts";
 import { describeFailure, type Job, type Pod, pullProblem } from "./status.ts";
 
@@ -116,7 +116,7 @@ export class ContainerGenerator implements Generator {
       );
     } catch (e) {
       if (!(e instanceof AlreadyExistsError)) throw e;
-      const cm = await this.client.get<Job>(paths.object("v1", "configmaps", ns, name));
+      const cm = await this.client.get<OwnedObject>(paths.object("v1", "configmaps", ns, name));
       const owner = ownership(cm, req);
       if (owner !== "ours") return this.notOurs("ConfigMap", name, owner);
     }
