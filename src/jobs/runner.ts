@@ -5,7 +5,7 @@
  * owner reference carries the request's UID), creates it when missing, and reads the outcome once
  * it has ended. The output is read with a byte limit (--generator-output-limit).
  */
-import type { HPORequest } from "../api/index.ts";
+import { type HPORequest, pointsOfSource } from "../api/index.ts";
 import type { GenerationOutcome, GenerationRequest, Generator } from "../controller/generator.ts";
 import { acceptBatch } from "../controller/generator.ts";
 import { type KubeClient, paths, ResponseTooLargeError } from "../runtime/client.ts";
@@ -106,7 +106,7 @@ export class ContainerGenerator implements Generator {
       if (e instanceof PolicyRefusedError) return { kind: "failed", message: e.message };
       throw e;
     }
-    const input = inputDocument(req, g.points);
+    const input = inputDocument(req, pointsOfSource(g.history));
     // The ConfigMap first: the Job's stage-in reads it, so an older one of the same name (another
     // owner's) must be gone before the Job is created.
     try {
@@ -171,7 +171,7 @@ export class ContainerGenerator implements Generator {
     const out = checkOutput(frame.json);
     if (!out.ok) return { kind: "failed", message: `Job ${name}: ${out.error}` };
     if (out.points.length === 0) return { kind: "exhausted" };
-    const accepted = acceptBatch(out.points, g.space, g.points, g.count);
+    const accepted = acceptBatch(out.points, g.space, pointsOfSource(g.history), g.count);
     if (!accepted.ok) return { kind: "failed", message: `Job ${name}: ${accepted.message}` };
     if (accepted.points.length === 0)
       return { kind: "failed", message: `Job ${name}: every point it proposed already exists` };

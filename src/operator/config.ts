@@ -250,7 +250,13 @@ function brokerFlags(): Flag[] {
       name: "broker-message-ttl",
       env: "HPO_BROKER_MESSAGE_TTL",
       def: "0",
-      help: "message time to live (ttl and expires headers); 0 = never expires",
+      help: "message time to live (ttl and expires headers); 0 = never expires (ttl says iDDS's 12h)",
+    },
+    {
+      name: "broker-vo",
+      env: "HPO_BROKER_VO",
+      def: "atlas",
+      help: "the vo header of every message, as iDDS sends it",
     },
     {
       name: "broker-receipt-timeout",
@@ -267,6 +273,12 @@ export function parseDuration(s: string, what: string): number {
   if (!m) throw new Error(`${what}: "${s}" is not a duration; write it like 500ms, 15s, 5m or 1h`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
   return Number(m[1]) * unit;
+}
+
+/** parseVo checks the vo header's value: a word, such as atlas. */
+function parseVo(s: string, what: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(s)) throw new Error(`${what}: "${s}" must be a word such as atlas`);
+  return s;
 }
 
 function parseCount(s: string, what: string, min: number): number {
@@ -366,6 +378,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       tls: parseBool(get("broker-tls"), flag("broker-tls")),
       heartbeatMs: dur("broker-heartbeat"),
       ttlMs: dur("broker-message-ttl"),
+      vo: parseVo(get("broker-vo"), flag("broker-vo")),
       receiptTimeoutMs: dur("broker-receipt-timeout"),
     },
   };

@@ -11,9 +11,11 @@ import {
 } from "../api/index.ts";
 import { EventRecorder } from "../controller/events.ts";
 import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
-import { Reconciler, type ReconcilerMetrics, setsByRequest } from "../controller/reconciler.ts";
+import { Reconciler, type ReconcilerMetrics, setIndexKey, setsByRequest } from "../controller/reconciler.ts";
+import { SetAggregates } from "../controller/setsview.ts";
 import { LABEL_MANAGED } from "../jobs/manifests.ts";
 import { admitGenerator, defaultPodPolicy, refusalMessage } from "../jobs/policy.ts";
+import { PROTOCOL_ARGS } from "../jobs/protocol.ts";
 import { ContainerGenerator, type ContainerSettings, withPreset } from "../jobs/runner.ts";
 import { createMessaging } from "../messaging/wiring.ts";
 import { KubeClient, loadKubeConfig } from "../runtime/client.ts";
@@ -71,7 +73,7 @@ export function containerSettings(cfg: OperatorConfig): ContainerSettings {
       nevergrad: {
         image: cfg.nevergradImage,
         command: ["python", "/app/main.py"],
-        args: ["--max_points=%MAX_POINTS", "--num_points=%NUM_POINTS", "--input=%IN", "--output=%OUT"],
+        args: [...PROTOCOL_ARGS],
       },
     },
   };
@@ -104,6 +106,8 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     // A request's sets are found without scanning every set (a request may have thousands).
     indexBy: setsByRequest,
   });
+  // Per-request summaries of the sets, kept from every change of the cache (reconciler and announcer).
+  const aggregates = new SetAggregates(setIndexKey).follow(sets);
   const pool = new WorkerPool(cfg.methodWorkers);
   // A built-in method computes in the background; when it is done, its request is reconciled again.
   let enqueue = (_key: string) => {};
@@ -126,6 +130,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     client,
     requests,
     sets,
+    aggregates,
     generatorFor,
     recorder,
     metrics: rmetrics,
@@ -145,6 +150,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     client,
     requests,
     sets,
+    aggregates,
     recorder,
     metrics,
     log,

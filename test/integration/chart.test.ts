@@ -49,6 +49,7 @@ const values = () => ({
     usernameKey: "user",
     passwordKey: "pass",
     caSecret: { name: "mq-ca", key: "ca.pem" },
+    vo: "rubin",
   },
   generatorPolicy: {
     allowRoot: true,
@@ -321,6 +322,7 @@ describe("helm template, non-default values", () => {
       tls: true,
       usernameFile: "/etc/hpo-operator/broker/user",
       passwordFile: "/etc/hpo-operator/broker/pass",
+      vo: "rubin",
     });
     expect(cfg.generators).toEqual({
       policy: {

@@ -79,6 +79,12 @@ const cases: Case[] = [
     usage: "usage: hpo-operator validate [-q] FILE...",
     missing: [[], "missing argument FILE"],
   },
+  {
+    program: "hpo-operator",
+    command: ["convert-idds"],
+    usage: "usage: hpo-operator convert-idds [--name NAME]",
+    missing: [["-n", "team-a"], "missing argument FILE"],
+  },
   { program: "kubectl hpo", command: [], usage: "kubectl hpo: the points of HPORequests" },
   {
     program: "kubectl hpo",
