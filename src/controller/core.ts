@@ -49,6 +49,8 @@ export interface CoreSettings {
   statusIntervalMs: number;
   /** paramsBytesWithoutSpace is what one point's params may take for a generator with no search space. */
   paramsBytesWithoutSpace: number;
+  /** admit is the admin's policy on a request (the generator pod policy): why it is refused, else undefined. */
+  admit?: (req: HPORequest) => string | undefined;
 }
 
 /** Action is one thing the reconciler carries out, in order. */
@@ -112,6 +114,8 @@ export function decide(obs: Observed, settings: CoreSettings): Decision {
   const req = obs.request;
   const check = validateSpec(req);
   if (!check.ok) return invalid(obs, check.message);
+  const refused = settings.admit?.(req);
+  if (refused) return invalid(obs, refused, "PolicyRefused");
   const perSet = perSetOf(req, obs.sets, check.space, settings);
   if (typeof perSet === "string") return invalid(obs, perSet);
   const direction = req.spec.objective?.direction ?? "minimize";
@@ -158,13 +162,13 @@ function perSetOf(
   return `one point of this search space can take ${params} bytes, more than a HyperParameterSet can hold (at most ${maxParamsBytes()} bytes of parameters): use fewer parameters, shorter parameter names or shorter categorical choices`;
 }
 
-function invalid(obs: Observed, problem: string): Decision {
+function invalid(obs: Observed, problem: string, reason = "InvalidSpec"): Decision {
   const req = obs.request;
-  const status = invalidStatus(req, problem, obs.now);
+  const status = invalidStatus(req, problem, obs.now, reason);
   if (req.status?.message === status.message) return { actions: [], events: [], phase: "Failed" };
   return {
     actions: [{ kind: "applyStatus", status }],
-    events: [{ type: "Warning", reason: "InvalidSpec", message: status.message ?? "" }],
+    events: [{ type: "Warning", reason, message: status.message ?? "" }],
     phase: "Failed",
   };
 }

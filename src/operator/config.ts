@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { type CommandSpec, type FlagSpec, parseFlags } from "../cli/flags.ts";
 import { type BrokerSettings, parseBrokers, parseDestination } from "../messaging/settings.ts";
 import { type Level, parseLevel } from "../runtime/log.ts";
+import { type GeneratorLimits, generatorPolicyFlags, parseGeneratorLimits } from "./policy-flags.ts";
 
 /** OperatorConfig is everything `hpo-operator run` is told. */
 export interface OperatorConfig {
@@ -41,10 +42,12 @@ export interface OperatorConfig {
   imagePullTimeoutMs: number;
   /** broker holds the ActiveMQ settings; no brokers means messaging is off. */
   broker: BrokerSettings;
+  /** generators are the admin's generator pod policy and output limit (policy-flags.ts). */
+  generators: GeneratorLimits;
 }
 
 /** Flag describes one flag: its name, environment variable, default and help. */
-interface Flag {
+export interface Flag {
   name: string;
   env: string;
   def: string;
@@ -197,6 +200,7 @@ export const flags: Flag[] = [
     def: "10m",
     help: "every request is reconciled at least this often",
   },
+  ...generatorPolicyFlags(),
   ...brokerFlags(),
 ];
 
@@ -306,7 +310,7 @@ function parseBool(s: string, what: string): boolean {
 /** usage is the help text of `hpo-operator run`. */
 export function usage(): string {
   const rows = flags.map(
-    (f) => `  --${f.name.padEnd(27)} ${f.help} [$${f.env}${f.def ? `, default ${f.def}` : ""}]`,
+    (f) => `  --${f.name.padEnd(30)} ${f.help} [$${f.env}${f.def ? `, default ${f.def}` : ""}]`,
   );
   return `usage: hpo-operator run [flags]\n\nflags:\n${rows.join("\n")}\n`;
 }
@@ -363,6 +367,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     nevergradImage: get("nevergrad-image"),
     jobTtlMs: dur("job-ttl"),
     imagePullTimeoutMs: dur("image-pull-timeout"),
+    generators: parseGeneratorLimits(get, (name) => parseBool(get(name), flag(name))),
     broker: {
       brokers: parseBrokers(get("brokers"), flag("brokers")),
       username: get("broker-username") || undefined,
