@@ -5,6 +5,7 @@
  * missing, and reads the outcome once it has ended.
  */
 import type { HPORequest } from "../api/index.ts";
+import { refusalOf } from "../controller/failures.ts";
 import type { GenerationOutcome, GenerationRequest, Generator } from "../controller/generator.ts";
 import { acceptBatch } from "../controller/generator.ts";
 import { type KubeClient, paths } from "../runtime/client.ts";
@@ -12,12 +13,16 @@ import { AlreadyExistsError, NotFoundError } from "../runtime/errors.ts";
 import { unframeOutput } from "./frame.ts";
 import { configMapFor, type JobSettings, jobFor, jobName } from "./manifests.ts";
 import { checkOutput, inputDocument, placeholdersFor } from "./protocol.ts";
-import { describeFailure, type Job, type Pod, pullProblem } from "./status.ts";
+import { describeFailure, type Job, type Pod } from "./status.ts";
+import { type JobEvent, needsEvents, stuckProblem } from "./stuck.ts";
 
 /** ContainerSettings configure the container generator. */
 export interface ContainerSettings extends JobSettings {
-  /** imagePullTimeoutMs is how long a pod may fail to pull an image before the generation fails. */
-  imagePullTimeoutMs: number;
+  /**
+   * pendingTimeoutMs is how long a generator pod may stay stuck (unschedulable, image pull, config,
+   * or not created at all) before the generation fails (stuck.ts).
+   */
+  pendingTimeoutMs: number;
   /** pollMs is how often a running Job is looked at again when no watch event comes. */
   pollMs: number;
   /** presets fill spec.generator for methods that run a known image (method: nevergrad). */
@@ -51,15 +56,21 @@ export class ContainerGenerator implements Generator {
       throw e;
     });
     if (!job) {
-      await this.createObjects(req, g, name);
-      return { kind: "running", requeueAfterMs: this.s.pollMs };
+      const refused = await this.createObjects(req, g, name);
+      if (!refused) return { kind: "running", requeueAfterMs: this.s.pollMs };
+      await this.cleanUp(ns, name, false);
+      return {
+        kind: "failed",
+        message: `generation ${g.number}: ${refused.message}`,
+        terminal: refused.terminal,
+      };
     }
     const pods = await this.podsOf(ns, name);
     const ended = job.status?.conditions?.find(
       (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
     );
     if (!ended) {
-      const problem = pullProblem(pods, Date.now(), this.s.imagePullTimeoutMs);
+      const problem = await this.stuck(ns, job, pods);
       if (!problem) return { kind: "running", requeueAfterMs: this.s.pollMs };
       await this.cleanUp(ns, name, true);
       return { kind: "failed", message: `Job ${name}: ${problem}` };
@@ -76,15 +87,50 @@ export class ContainerGenerator implements Generator {
     return outcome;
   }
 
-  private async createObjects(req: HPORequest, g: GenerationRequest, name: string): Promise<void> {
+  /**
+   * createObjects creates the generation's ConfigMap and Job. An object the API server refuses
+   * for good (invalid, denied, over quota, too large) is returned as a Refusal; a transient failure
+   * is thrown, and the work queue retries it.
+   */
+  private async createObjects(req: HPORequest, g: GenerationRequest, name: string) {
     const ns = req.metadata?.namespace ?? "";
     const input = inputDocument(req, g.points);
-    const create = (plural: string, apiVersion: string, body: unknown) =>
-      this.client.create(paths.collection(apiVersion, plural, ns), body).catch((e) => {
-        if (!(e instanceof AlreadyExistsError)) throw e;
-      });
-    await create("configmaps", "v1", configMapFor(req, name, g.number, input, this.s));
-    await create("jobs", "batch/v1", jobFor(req, name, g.number, placeholdersFor(req, g.count), this.s));
+    const create = (kind: string, plural: string, apiVersion: string, body: unknown) =>
+      this.client.create(paths.collection(apiVersion, plural, ns), body).then(
+        () => undefined,
+        (e) => {
+          if (e instanceof AlreadyExistsError) return undefined;
+          const refused = refusalOf(e, `the generator's ${kind} ${name}`);
+          if (!refused) throw e;
+          return refused;
+        },
+      );
+    return (
+      (await create("ConfigMap", "configmaps", "v1", configMapFor(req, name, g.number, input, this.s))) ??
+      (await create(
+        "Job",
+        "jobs",
+        "batch/v1",
+        jobFor(req, name, g.number, placeholdersFor(req, g.count), this.s),
+      ))
+    );
+  }
+
+  /** stuck says why a running Job's pod cannot start, once it has been stuck for pendingTimeoutMs. */
+  private async stuck(ns: string, job: Job, pods: Pod[]): Promise<string | undefined> {
+    const nowMs = Date.now();
+    const graceMs = this.s.pendingTimeoutMs;
+    const jobCreated = job.metadata?.creationTimestamp;
+    const events = needsEvents(jobCreated, pods, nowMs, graceMs) ? await this.eventsOf(ns, job) : [];
+    return stuckProblem({ jobCreated, pods, events, nowMs, graceMs });
+  }
+
+  /** eventsOf reads the Job's events (the Job controller's FailedCreate says why it has no pod). */
+  private async eventsOf(ns: string, job: Job): Promise<JobEvent[]> {
+    const list = await this.client.get<{ items: JobEvent[] }>(paths.collection("v1", "events", ns), {
+      query: { fieldSelector: `involvedObject.kind=Job,involvedObject.name=${job.metadata?.name ?? ""}` },
+    });
+    return list.items;
   }
 
   private async podsOf(ns: string, job: string): Promise<Pod[]> {

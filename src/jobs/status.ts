@@ -24,6 +24,7 @@ export interface Pod {
     reason?: string;
     message?: string;
     startTime?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
     initContainerStatuses?: ContainerStatus[];
     containerStatuses?: ContainerStatus[];
   };
@@ -31,7 +32,7 @@ export interface Pod {
 
 /** Job is the part of a Job read here. */
 export interface Job {
-  metadata?: { name?: string };
+  metadata?: { name?: string; creationTimestamp?: string };
   spec?: { activeDeadlineSeconds?: number };
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }

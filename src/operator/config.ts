@@ -38,7 +38,8 @@ export interface OperatorConfig {
   operatorImage: string;
   nevergradImage: string;
   jobTtlMs: number;
-  imagePullTimeoutMs: number;
+  /** pendingTimeoutMs: a generator pod stuck this long (unschedulable, image pull, refused) fails its generation. */
+  pendingTimeoutMs: number;
   /** broker holds the ActiveMQ settings; no brokers means messaging is off. */
   broker: BrokerSettings;
 }
@@ -186,10 +187,10 @@ export const flags: Flag[] = [
     help: "finished generator Jobs are deleted this long after they end",
   },
   {
-    name: "image-pull-timeout",
-    env: "HPO_IMAGE_PULL_TIMEOUT",
-    def: "2m",
-    help: "a generator pod that cannot pull its image this long fails the generation",
+    name: "pending-timeout",
+    env: "HPO_PENDING_TIMEOUT",
+    def: "30s",
+    help: "a generator pod stuck this long (unschedulable, image pull, container config, or refused by the API server) fails the generation",
   },
   {
     name: "resync-period",
@@ -350,7 +351,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     operatorImage: get("operator-image"),
     nevergradImage: get("nevergrad-image"),
     jobTtlMs: dur("job-ttl"),
-    imagePullTimeoutMs: dur("image-pull-timeout"),
+    pendingTimeoutMs: dur("pending-timeout"),
     broker: {
       brokers: parseBrokers(get("brokers"), flag("brokers")),
       username: get("broker-username") || undefined,

@@ -111,7 +111,7 @@ beforeAll(async () => {
     watchNamespaces: `{${teamNs}}`,
     "image.repository": IMAGE.split(":")[0] as string,
     "image.tag": IMAGE.split(":")[1] as string,
-    "operator.imagePullTimeout": "2s",
+    "operator.pendingTimeout": "2s",
     "operator.generationRetryBase": "200ms",
     "operator.logLevel": "debug",
   });
