@@ -222,6 +222,28 @@ describe("the chart's RBAC (namespace scope, leader election on)", () => {
     expect(req.status?.lastGeneration?.message).toMatch(/cannot start/);
   }, 120_000);
 
+  it("a generator whose pods a ResourceQuota refuses fails the request, quoting the Job's FailedCreate", async () => {
+    kubectlOk(["create", "quota", "no-pods", "-n", teamNs, "--hard=pods=0"]);
+    try {
+      await waitFor(
+        "the quota in force",
+        async () =>
+          kubectlOk(["get", "quota", "no-pods", "-n", teamNs, "-o", "jsonpath={.status.hard.pods}"]) === "0",
+      );
+      applyRequest(teamNs, "nopods", {
+        method: "container",
+        searchSpace: space,
+        generator: { image: IMAGE, retries: 0 },
+      });
+      const req = await waitForPhase(teamNs, "nopods", "Failed", 90_000);
+      expect(req.status?.lastGeneration?.message).toMatch(
+        /the Job cannot create its pod: .*exceeded quota: no-pods/,
+      );
+    } finally {
+      kubectlOk(["delete", "quota", "no-pods", "-n", teamNs]);
+    }
+  }, 120_000);
+
   it("no call was refused, every granted permission was used, each in its namespace", async () => {
     await op?.kill("SIGTERM"); // releases the Lease: one more update
     op = undefined;
