@@ -1,14 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { HPORequest, HPORequestStatus, Point } from "../api/index.ts";
 import { BrokerRefusedError, BrokerUnavailableError } from "./errors.ts";
-import {
-  batchesOf,
-  conditionAfter,
-  destinationOf,
-  notificationAfter,
-  pendingSteps,
-  withCondition,
-} from "./plan.ts";
+import { batchesOf, conditionAfter, notificationAfter, pendingSteps, withCondition } from "./plan.ts";
 
 const p = (id: number, generation: number): Point => ({
   id: String(id),
@@ -137,14 +130,5 @@ describe("notificationAfter and conditionAfter", () => {
       withCondition(list, { status: "True", reason: "Delivered", message: "" }, 1, "t3")[1]
         ?.lastTransitionTime,
     ).toBe("t3");
-  });
-  it("uses the request's destination, else the default", () => {
-    expect(destinationOf(req(), "/topic/hpo.points")).toBe("/topic/hpo.points");
-    expect(
-      destinationOf(
-        { ...req(), spec: { method: "random", notification: { destination: "/queue/x" } } },
-        "/topic/d",
-      ),
-    ).toBe("/queue/x");
   });
 });

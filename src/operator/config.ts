@@ -5,6 +5,12 @@
 import { hostname } from "node:os";
 import { type CommandSpec, type FlagSpec, parseFlags } from "../cli/flags.ts";
 import { type BrokerSettings, parseBrokers, parseDestination } from "../messaging/settings.ts";
+import {
+  checkDefault,
+  parseDestinationPatterns,
+  parseWorkloadIds,
+  type TenancyPolicy,
+} from "../messaging/tenancy.ts";
 import { type Level, parseLevel } from "../runtime/log.ts";
 
 /** OperatorConfig is everything `hpo-operator run` is told. */
@@ -231,6 +237,18 @@ function brokerFlags(): Flag[] {
       help: "destination of requests without spec.notification.destination",
     },
     {
+      name: "broker-allowed-destinations",
+      env: "HPO_BROKER_ALLOWED_DESTINATIONS",
+      def: "",
+      help: "comma-separated destinations a request may use, {namespace} for its namespace, a trailing * for a prefix (such as /topic/hpo.{namespace}.*); empty = any",
+    },
+    {
+      name: "broker-workload-ids",
+      env: "HPO_BROKER_WORKLOAD_IDS",
+      def: "*",
+      help: "which hpo.dev/workload-id each namespace may set: NAMESPACE=ID, NAMESPACE=LOW-HIGH or NAMESPACE=*, comma-separated (NAMESPACE * = every namespace); * = any; empty = none",
+    },
+    {
       name: "broker-tls",
       env: "HPO_BROKER_TLS",
       def: "false",
@@ -256,6 +274,16 @@ function brokerFlags(): Flag[] {
       help: "how long a message waits for the broker's receipt before it is sent again",
     },
   ];
+}
+
+/** tenancyOf reads the broker tenancy flags; the default destination must be among the allowed ones. */
+function tenancyOf(get: (name: string) => string): TenancyPolicy {
+  const destinations = parseDestinationPatterns(
+    get("broker-allowed-destinations"),
+    "--broker-allowed-destinations",
+  );
+  checkDefault(get("broker-destination"), destinations, "--broker-destination");
+  return { destinations, workloadIds: parseWorkloadIds(get("broker-workload-ids"), "--broker-workload-ids") };
 }
 
 /** parseDuration reads "250ms", "15s", "5m", "1h" or a number of seconds into milliseconds. */
@@ -359,6 +387,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       password: get("broker-password") || undefined,
       passwordFile: get("broker-password-file") || undefined,
       destination: parseDestination(get("broker-destination"), flag("broker-destination")),
+      tenancy: tenancyOf(get),
       tls: parseBool(get("broker-tls"), flag("broker-tls")),
       heartbeatMs: dur("broker-heartbeat"),
       ttlMs: dur("broker-message-ttl"),
