@@ -11,7 +11,7 @@ import {
 } from "../runtime/errors.ts";
 import { now, observe, reasons, request, settings, statusOf } from "./core.testkit.ts";
 import { decide } from "./core.ts";
-import { cannotRetry, failedRecord, refusalOf, retryCondition } from "./failures.ts";
+import { cannotRetry, failedRecord, refusalOf, retryCondition, statusRefusal } from "./failures.ts";
 
 const quota =
   'jobs.batch "r-gen-1" is forbidden: exceeded quota: q, requested: count/jobs.batch=1, used: count/jobs.batch=0, limited: count/jobs.batch=0';
@@ -136,5 +136,26 @@ describe("decide with a refused generation", () => {
     expect(generating).toMatchObject({ status: "False", reason: "AttemptFailed" });
     expect(generating?.message).toContain("attempt 1 of 3");
     expect(generating?.message).toContain("refused");
+  });
+});
+
+describe("statusRefusal", () => {
+  const words =
+    'HPORequest.hpo.dev "r" is invalid: spec.searchSpace: Invalid value: "object": invalid data, got null for schema with nullable=false';
+  it("tells a refused status write in the API server's words, with the operator's verdict", () => {
+    const e = new InvalidError(422, `PATCH x: ${words}`, { message: words });
+    expect(
+      statusRefusal(e, { message: "invalid spec: spec.searchSpace: parameter c: null is not a choice" }),
+    ).toBe(
+      `the API server refuses this request's status (HTTP 422): ${words}; the operator's verdict was: invalid spec: spec.searchSpace: parameter c: null is not a choice; fix the spec, or delete the request and create it again`,
+    );
+    expect(statusRefusal(new TooLargeError(413, "too large"), {})).toContain(
+      "(HTTP 413): too large; fix the spec",
+    );
+  });
+  it("leaves what a retry may fix to the work queue", () => {
+    expect(statusRefusal(new ConflictError(409, "conflict"), {})).toBeUndefined();
+    expect(statusRefusal(new UnavailableError(503, "down"), {})).toBeUndefined();
+    expect(statusRefusal(new Error("ECONNRESET"), {})).toBeUndefined();
   });
 });

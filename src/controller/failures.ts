@@ -4,7 +4,7 @@
  * the API server's own words and counts against the request's retries; a write refused as too large
  * fails the generation for good, since trying again sends the same bytes. docs/lifecycle.md.
  */
-import type { HPORequestStatusLastGeneration } from "../api/index.ts";
+import type { HPORequestStatus, HPORequestStatusLastGeneration } from "../api/index.ts";
 import {
   AlreadyExistsError,
   ApiError,
@@ -85,4 +85,16 @@ export function retryCondition(
     reason: "AttemptFailed",
     message: `generation ${lg.number} failed (attempt ${attempts} of ${retries + 1}), retried with backoff: ${lg.message ?? "no message"}`,
   };
+}
+
+/**
+ * statusRefusal is the Warning to tell when the API server refuses a request's status write for
+ * good (422, or too large), with the status's own message: without it the failure would show
+ * nowhere, since the status is what was refused. Undefined for a failure worth retrying.
+ */
+export function statusRefusal(err: unknown, status: HPORequestStatus): string | undefined {
+  if (!(err instanceof InvalidError || err instanceof TooLargeError)) return undefined;
+  const words = err.status?.message ?? err.message;
+  const verdict = status.message ? `; the operator's verdict was: ${status.message}` : "";
+  return `the API server refuses this request's status (HTTP ${err.statusCode}): ${words}${verdict}; fix the spec, or delete the request and create it again`;
 }

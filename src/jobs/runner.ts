@@ -7,12 +7,11 @@
 import type { HPORequest } from "../api/index.ts";
 import { refusalOf } from "../controller/failures.ts";
 import type { GenerationOutcome, GenerationRequest, Generator } from "../controller/generator.ts";
-import { acceptBatch } from "../controller/generator.ts";
 import { type KubeClient, paths } from "../runtime/client.ts";
 import { AlreadyExistsError, NotFoundError } from "../runtime/errors.ts";
-import { unframeOutput } from "./frame.ts";
 import { configMapFor, type JobSettings, jobFor, jobName } from "./manifests.ts";
-import { checkOutput, inputDocument, placeholdersFor } from "./protocol.ts";
+import { outcomeOfLog } from "./output.ts";
+import { inputDocument, placeholdersFor } from "./protocol.ts";
 import { describeFailure, type Job, type Pod } from "./status.ts";
 import { type JobEvent, needsEvents, stuckProblem } from "./stuck.ts";
 
@@ -160,16 +159,7 @@ export class ContainerGenerator implements Generator {
       query: { container: "stage-out" },
       timeoutMs: 120_000,
     });
-    const frame = unframeOutput(log);
-    if (!frame.ok) return { kind: "failed", message: `Job ${name}: ${frame.error}` };
-    const out = checkOutput(frame.json);
-    if (!out.ok) return { kind: "failed", message: `Job ${name}: ${out.error}` };
-    if (out.points.length === 0) return { kind: "exhausted" };
-    const accepted = acceptBatch(out.points, g.space, g.points, g.count);
-    if (!accepted.ok) return { kind: "failed", message: `Job ${name}: ${accepted.message}` };
-    if (accepted.points.length === 0)
-      return { kind: "failed", message: `Job ${name}: every point it proposed already exists` };
-    return { kind: "points", points: accepted.points, warnings: accepted.warnings };
+    return outcomeOfLog(log, g, name);
   }
 
   /** cleanUp deletes the input ConfigMap once read, and the Job itself when it is abandoned. */
