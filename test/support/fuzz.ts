@@ -42,7 +42,7 @@ const nasty: readonly unknown[] = [
   "<script>alert(1)</script>",
   "../../etc/passwd",
   "/topic/a,/topic/b",
-  "${HOME}",
+  "$(HOME)",
   null,
   true,
   false,

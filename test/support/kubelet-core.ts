@@ -264,7 +264,10 @@ class Binder {
     const uid = pod.metadata.uid ?? "";
     if (pod.metadata.deletionTimestamp || isTerminalPhase(pod.status?.phase)) return;
     if ((pod.spec.schedulerName ?? defaultScheduler) !== defaultScheduler) return;
-    if (!nodeSelectorMatches(pod, this.labels)) return this.unschedulable(pod);
+    if (!nodeSelectorMatches(pod, this.labels)) {
+      this.unschedulable(pod);
+      return;
+    }
     if (this.inFlight.has(uid)) return;
     this.inFlight.add(uid);
     void this.bind(pod).then((ok) => {
