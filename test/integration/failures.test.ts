@@ -203,6 +203,26 @@ describe("an object the API server refuses counts against retries, then the requ
   }, 120_000);
 });
 
+describe("a status the API server refuses", () => {
+  it("is told as a Warning event, not retried in silence (a null among the choices, found by the fuzz test)", async () => {
+    // The API server accepts the request, then refuses every status write: its rule
+    // spec.searchSpace == oldSelf cannot evaluate a null choice.
+    await api().create(paths.collection("hpo.dev/v1alpha1", "hporequests", ns), {
+      apiVersion: "hpo.dev/v1alpha1",
+      kind: "HPORequest",
+      metadata: { name: "nullchoice", namespace: ns },
+      spec: { method: "random", searchSpace: { c: { type: "categorical", choices: ["a", null] } } },
+    });
+    const event = await waitFor("the StatusRefused event", async () =>
+      (await eventsOf(ns, "nullchoice")).find((e) => e.reason === "StatusRefused"),
+    );
+    expect(event.type).toBe("Warning");
+    expect(event.message).toMatch(
+      /^the API server refuses this request's status \(HTTP 422\): .*spec\.searchSpace.*; the operator's verdict was: invalid spec: spec\.searchSpace.*; fix the spec, or delete the request and create it again$/,
+    );
+  }, 60_000);
+});
+
 describe("a write refused as too large", () => {
   it("fails the request at once, without retries, and says what to change", async () => {
     // 64 categorical parameters of 1,000 random choices: a request the API server stores (1.4 MB),
