@@ -4,15 +4,17 @@
  * request's space and its stored points (acceptBatch). Pure, so the same path that reads a real
  * Job's log is driven directly by tests (test/integration/fuzz.test.ts).
  */
-import type { GenerationOutcome, GenerationRequest } from "../controller/generator.ts";
+import type { Point } from "../api/index.ts";
+import type { GenerationOutcome } from "../controller/generator.ts";
 import { acceptBatch } from "../controller/generator.ts";
+import type { SearchSpace } from "../generators/types.ts";
 import { unframeOutput } from "./frame.ts";
 import { checkOutput } from "./protocol.ts";
 
 /** outcomeOfLog turns the stage-out log of Job `job` into the generation's outcome. */
 export function outcomeOfLog(
   log: string,
-  g: Pick<GenerationRequest, "space" | "points" | "count">,
+  g: { space: SearchSpace | undefined; points: readonly Point[]; count: number },
   job: string,
 ): Exclude<GenerationOutcome, { kind: "running" }> {
   const frame = unframeOutput(log);

@@ -4,7 +4,7 @@
  * the generation's Job by its deterministic name (a restarted operator adopts it), creates it when
  * missing, and reads the outcome once it has ended.
  */
-import type { HPORequest } from "../api/index.ts";
+import { type HPORequest, pointsOfSource } from "../api/index.ts";
 import { refusalOf } from "../controller/failures.ts";
 import type { GenerationOutcome, GenerationRequest, Generator } from "../controller/generator.ts";
 import { type KubeClient, paths } from "../runtime/client.ts";
@@ -93,7 +93,7 @@ export class ContainerGenerator implements Generator {
    */
   private async createObjects(req: HPORequest, g: GenerationRequest, name: string) {
     const ns = req.metadata?.namespace ?? "";
-    const input = inputDocument(req, g.points);
+    const input = inputDocument(req, pointsOfSource(g.history));
     const create = (kind: string, plural: string, apiVersion: string, body: unknown) =>
       this.client.create(paths.collection(apiVersion, plural, ns), body).then(
         () => undefined,
@@ -159,7 +159,7 @@ export class ContainerGenerator implements Generator {
       query: { container: "stage-out" },
       timeoutMs: 120_000,
     });
-    return outcomeOfLog(log, g, name);
+    return outcomeOfLog(log, { space: g.space, points: pointsOfSource(g.history), count: g.count }, name);
   }
 
   /** cleanUp deletes the input ConfigMap once read, and the Job itself when it is abandoned. */
