@@ -13,7 +13,7 @@ import { configMapFor, type JobSettings, jobFor, jobName } from "./manifests.ts"
 import { outcomeOfLog } from "./output.ts";
 import { inputDocument, placeholdersFor } from "./protocol.ts";
 import { describeFailure, type Job, type Pod } from "./status.ts";
-import { type JobEvent, needsEvents, stuckProblem } from "./stuck.ts";
+import { type JobEvent, needsEvents, nextLookMs, stuckProblem } from "./stuck.ts";
 
 /** ContainerSettings configure the container generator. */
 export interface ContainerSettings extends JobSettings {
@@ -70,7 +70,11 @@ export class ContainerGenerator implements Generator {
     );
     if (!ended) {
       const problem = await this.stuck(ns, job, pods);
-      if (!problem) return { kind: "running", requeueAfterMs: this.s.pollMs };
+      if (!problem) {
+        // A pod stuck for less than the timeout is looked at again when its timeout passes.
+        const next = nextLookMs(job.metadata?.creationTimestamp, pods, Date.now(), this.s.pendingTimeoutMs);
+        return { kind: "running", requeueAfterMs: Math.min(this.s.pollMs, next ?? this.s.pollMs) };
+      }
       await this.cleanUp(ns, name, true);
       return { kind: "failed", message: `Job ${name}: ${problem}` };
     }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { type JobEvent, needsEvents, type StuckPod, stuckProblem } from "./stuck.ts";
+import { type JobEvent, needsEvents, nextLookMs, type StuckPod, stuckProblem } from "./stuck.ts";
 
 const t0 = Date.parse("2026-12-07T06:00:00Z");
 const at = (s: number) => new Date(t0 + s * 1000).toISOString();
@@ -107,5 +107,18 @@ describe("stuckProblem", () => {
     expect(needsEvents(at(0), [], t0 + 31_000, grace)).toBe(true);
     expect(needsEvents(at(0), [], t0 + 10_000, grace)).toBe(false);
     expect(needsEvents(at(0), [unschedulable], t0 + 60_000, grace)).toBe(false);
+  });
+});
+
+describe("nextLookMs", () => {
+  it("is when the first waiting thing passes the grace, so it is reported on time", () => {
+    expect(nextLookMs(at(0), [unschedulable], t0 + 10_000, grace)).toBe(20_100);
+    expect(nextLookMs(at(0), [waiting("ImagePullBackOff")], t0 + 25_000, grace)).toBe(6_100);
+    expect(nextLookMs(at(0), [], t0 + 29_000, grace)).toBe(1_100);
+  });
+  it("is undefined when nothing waits, or the grace has passed", () => {
+    expect(nextLookMs(at(0), [pod({ phase: "Running" })], t0 + 10_000, grace)).toBeUndefined();
+    expect(nextLookMs(at(0), [waiting("ContainerCreating")], t0 + 10_000, grace)).toBeUndefined();
+    expect(nextLookMs(at(0), [unschedulable], t0 + 40_000, grace)).toBeUndefined();
   });
 });

@@ -102,3 +102,35 @@ export function stuckProblem(input: StuckInput): string | undefined {
   if (refused) return `the Job cannot create its pod: ${refused.message ?? "FailedCreate"}`;
   return undefined;
 }
+
+/**
+ * nextLookMs is how long until something now waiting (an unschedulable pod, a container waiting to
+ * pull or be configured, a Job without a pod) has waited graceMs: a look then reports it on time.
+ * Undefined when nothing is waiting.
+ */
+export function nextLookMs(
+  jobCreated: string | undefined,
+  pods: readonly StuckPod[],
+  nowMs: number,
+  graceMs: number,
+): number | undefined {
+  const waits: number[] = [];
+  const stillWaiting = (since: string | undefined) => {
+    const left = graceMs - age(since, nowMs);
+    if (left > 0) waits.push(left);
+  };
+  const podsNow = live(pods);
+  if (podsNow.length === 0) stillWaiting(jobCreated);
+  for (const pod of podsNow) {
+    const sched = pod.status?.conditions?.find((c) => c.type === "PodScheduled");
+    if (sched?.status === "False" && sched.reason === "Unschedulable")
+      stillWaiting(pod.metadata?.creationTimestamp);
+    const containers = [
+      ...(pod.status?.initContainerStatuses ?? []),
+      ...(pod.status?.containerStatuses ?? []),
+    ];
+    if (containers.some((c) => STUCK.has(c.state?.waiting?.reason ?? "")))
+      stillWaiting(pod.status?.startTime ?? pod.metadata?.creationTimestamp);
+  }
+  return waits.length > 0 ? Math.min(...waits) + 100 : undefined;
+}

@@ -63,7 +63,13 @@ async function failed(where: string, name: string, generator: Record<string, unk
     maxPoints: 4,
     generator: { image: "steering:test", args, retries: 1, timeoutSeconds: 3600, ...generator },
   });
-  return waitForPhase(where, name, "Failed", 60_000);
+  const started = Date.now();
+  const req = await waitForPhase(where, name, "Failed", 60_000);
+  const attempts = req.status?.lastGeneration?.attempts ?? 0;
+  process.stdout.write(
+    `failures: ${name} Failed after ${((Date.now() - started) / 1000).toFixed(1)} s, ${attempts} attempts (--pending-timeout=3s)\n`,
+  );
+  return req;
 }
 
 /** shows checks that the words are in the request's status and in its GenerationFailed events. */
