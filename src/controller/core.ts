@@ -8,6 +8,7 @@
 import type { HPORequest, HPORequestStatus, StoredPoint } from "../api/index.ts";
 import { chunksOf, MAX_POINTS_PER_SET, setIndexOf, setName, setRange } from "../api/shards.ts";
 import type { SearchSpace } from "../generators/types.ts";
+import { failedRecord } from "./failures.ts";
 import type { GenerationOutcome } from "./generator.ts";
 import {
   buildStatus,
@@ -344,7 +345,7 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
     };
   }
   if (result.kind === "failed") {
-    w.lastGeneration = { ...lg, state: "Failed", message: clip(result.message), added: 0 };
+    w.lastGeneration = failedRecord(lg, clip(result.message), result.terminal === true);
     w.failedGeneration = true;
     w.requeue = true;
     settle();

@@ -23,11 +23,14 @@ export interface GenerationRequest {
   seed: number;
 }
 
-/** GenerationOutcome is what a generation produced, or that it is still running (a Job). */
+/**
+ * GenerationOutcome is what a generation produced, or that it is still running (a Job). A failure
+ * marked terminal is not retried: the same attempt would fail the same way (failures.ts).
+ */
 export type GenerationOutcome =
   | { kind: "points"; points: Params[]; warnings: string[] }
   | { kind: "exhausted" }
-  | { kind: "failed"; message: string }
+  | { kind: "failed"; message: string; terminal?: boolean }
   | { kind: "running"; requeueAfterMs: number };
 
 /** Generator produces a generation's points. */

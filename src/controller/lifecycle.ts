@@ -10,6 +10,7 @@ import type {
   HPORequestStatusLastGeneration,
 } from "../api/index.ts";
 import { conditionTypes, type Desired, setConditions } from "./conditions.ts";
+import { cannotRetry, retryCondition } from "./failures.ts";
 import type { Counts, Latest, Summary } from "./points.ts";
 
 /** Phase is an HPORequest's phase. */
@@ -59,7 +60,7 @@ export function batchSize(req: HPORequest, total: number): number {
 /** generationFailed tells whether the last generation failed past its retry budget. */
 export function generationFailed(req: HPORequest, policy: Policy): boolean {
   const lg = req.status?.lastGeneration;
-  return lg?.state === "Failed" && (lg.attempts ?? 1) > retriesOf(req, policy);
+  return cannotRetry(lg) || (lg?.state === "Failed" && (lg.attempts ?? 1) > retriesOf(req, policy));
 }
 
 /** idleReason returns why no new generation may start, or undefined when one may. */
@@ -188,6 +189,8 @@ function describeState(input: StatusInput, phase: Phase, counts: Counts): string
 /** endReason says why no more points will come, or "" when more may. */
 export function endReason(input: StatusInput, counts: Counts): string {
   const { req, lastGeneration: lg } = input;
+  if (cannotRetry(lg))
+    return `generation ${lg?.number} failed and cannot be retried: ${lg?.message ?? "no message"}`;
   if (lg?.state === "Failed" && (lg.attempts ?? 1) > (req.spec.generator?.retries ?? input.policy.retries)) {
     return `generation ${lg.number} failed ${lg.attempts} times: ${lg.message ?? "no message"}`;
   }
@@ -209,7 +212,12 @@ function conditionsFor(input: StatusInput, phase: Phase, message: string): Desir
     { type: "SpecValid", status: "True", reason: "Valid", message: "the spec is valid" },
     generating
       ? { type: "Generating", status: "True", reason: "GenerationRunning", message }
-      : { type: "Generating", status: "False", reason: "Idle", message: "no generation is running" },
+      : (retryCondition(lg, retriesOf(input.req, input.policy)) ?? {
+          type: "Generating",
+          status: "False",
+          reason: "Idle",
+          message: "no generation is running",
+        }),
     done
       ? { type: "Complete", status: "True", reason: phase, message }
       : { type: "Complete", status: "False", reason: "InProgress", message: "the request has not ended" },

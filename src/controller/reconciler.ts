@@ -19,7 +19,13 @@ import {
 } from "../api/index.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import { type Calls, JsonPatch, type KubeClient, MergePatch, paths } from "../runtime/client.ts";
-import { AlreadyExistsError, ConflictError, InvalidError, NotFoundError } from "../runtime/errors.ts";
+import {
+  AlreadyExistsError,
+  ConflictError,
+  InvalidError,
+  NotFoundError,
+  TerminalError,
+} from "../runtime/errors.ts";
 import type { Informer, KubeObject } from "../runtime/informer.ts";
 import {
   type Action,
@@ -30,6 +36,7 @@ import {
   type Observed,
 } from "./core.ts";
 import type { Recorder } from "./events.ts";
+import { statusRefusal } from "./failures.ts";
 import type { Generator } from "./generator.ts";
 import type { SetAggregates, SetsView } from "./setsview.ts";
 import { seedOf, validateSpec } from "./spec.ts";
@@ -306,7 +313,11 @@ export class Reconciler {
       this.lastWrite.set(step.key, this.now().getTime());
     } catch (e) {
       if (e instanceof NotFoundError) return; // deleted meanwhile
-      throw e;
+      const refused = statusRefusal(e, status);
+      if (!refused) throw e;
+      // Retrying sends the same status to the same refusal: tell it, and wait for a change.
+      this.d.recorder.record(step.req, "Warning", "StatusRefused", refused);
+      throw new TerminalError(refused, { cause: e });
     }
   }
 

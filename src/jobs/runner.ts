@@ -6,21 +6,26 @@
  * it has ended. The output is read with a byte limit (--generator-output-limit).
  */
 import { type HPORequest, pointsOfSource } from "../api/index.ts";
+import { type Refusal, refusalOf } from "../controller/failures.ts";
 import type { GenerationOutcome, GenerationRequest, Generator } from "../controller/generator.ts";
-import { acceptBatch } from "../controller/generator.ts";
 import { type KubeClient, paths, ResponseTooLargeError } from "../runtime/client.ts";
 import { AlreadyExistsError, NotFoundError } from "../runtime/errors.ts";
 import { logLimitFor } from "./bytes.ts";
-import { overLimit, unframeOutput } from "./frame.ts";
+import { overLimit } from "./frame.ts";
 import { configMapFor, type JobSettings, jobFor, jobName, PolicyRefusedError } from "./manifests.ts";
+import { outcomeOfLog } from "./output.ts";
 import { type Owned, type OwnedObject, ownership } from "./ownership.ts";
-import { checkOutput, inputDocument, placeholdersFor } from "./protocol.ts";
-import { describeFailure, type Job, type Pod, pullProblem } from "./status.ts";
+import { inputDocument, placeholdersFor } from "./protocol.ts";
+import { describeFailure, type Job, type Pod } from "./status.ts";
+import { type JobEvent, needsEvents, nextLookMs, stuckProblem } from "./stuck.ts";
 
 /** ContainerSettings configure the container generator. */
 export interface ContainerSettings extends JobSettings {
-  /** imagePullTimeoutMs is how long a pod may fail to pull an image before the generation fails. */
-  imagePullTimeoutMs: number;
+  /**
+   * pendingTimeoutMs is how long a generator pod may stay stuck (unschedulable, image pull, config,
+   * or not created at all) before the generation fails (stuck.ts).
+   */
+  pendingTimeoutMs: number;
   /** pollMs is how often a running Job is looked at again when no watch event comes. */
   pollMs: number;
   /** presets fill spec.generator for methods that run a known image (method: nevergrad). */
@@ -63,8 +68,12 @@ export class ContainerGenerator implements Generator {
       (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
     );
     if (!ended) {
-      const problem = pullProblem(pods, Date.now(), this.s.imagePullTimeoutMs);
-      if (!problem) return { kind: "running", requeueAfterMs: this.s.pollMs };
+      const problem = await this.stuck(ns, job, pods);
+      if (!problem) {
+        // A pod stuck for less than the timeout is looked at again when its timeout passes.
+        const next = nextLookMs(job.metadata?.creationTimestamp, pods, Date.now(), this.s.pendingTimeoutMs);
+        return { kind: "running", requeueAfterMs: Math.min(this.s.pollMs, next ?? this.s.pollMs) };
+      }
       await this.cleanUp(ns, name, true);
       return { kind: "failed", message: `Job ${name}: ${problem}` };
     }
@@ -93,6 +102,12 @@ export class ContainerGenerator implements Generator {
     };
   }
 
+  /**
+   * createObjects creates the generation's ConfigMap, then its Job (the Job's stage-in reads the
+   * ConfigMap, so an older one of the same name, another owner's, must be gone first). An object
+   * the API server refuses for good (invalid, denied, over quota, too large) fails the attempt in
+   * its words; a transient failure is thrown, and the work queue retries it.
+   */
   private async createObjects(
     req: HPORequest,
     g: GenerationRequest,
@@ -107,23 +122,70 @@ export class ContainerGenerator implements Generator {
       throw e;
     }
     const input = inputDocument(req, pointsOfSource(g.history));
-    // The ConfigMap first: the Job's stage-in reads it, so an older one of the same name (another
-    // owner's) must be gone before the Job is created.
-    try {
-      await this.client.create(
-        paths.collection("v1", "configmaps", ns),
-        configMapFor(req, name, g.number, input, this.s),
-      );
-    } catch (e) {
-      if (!(e instanceof AlreadyExistsError)) throw e;
-      const cm = await this.client.get<OwnedObject>(paths.object("v1", "configmaps", ns, name));
-      const owner = ownership(cm, req);
+    const cm = await this.create(
+      ns,
+      "ConfigMap",
+      "configmaps",
+      "v1",
+      name,
+      configMapFor(req, name, g.number, input, this.s),
+    );
+    if (cm === "exists") {
+      const found = await this.client.get<OwnedObject>(paths.object("v1", "configmaps", ns, name));
+      const owner = ownership(found, req);
       if (owner !== "ours") return this.notOurs("ConfigMap", name, owner);
-    }
-    await this.client.create(paths.collection("batch/v1", "jobs", ns), job).catch((e) => {
-      if (!(e instanceof AlreadyExistsError)) throw e;
-    });
+    } else if (cm) return this.refused(ns, name, g, cm);
+    const created = await this.create(ns, "Job", "jobs", "batch/v1", name, job);
+    if (created && created !== "exists") return this.refused(ns, name, g, created);
     return { kind: "running", requeueAfterMs: this.s.pollMs };
+  }
+
+  /** create creates one object: undefined when created, "exists", or the API server's refusal. */
+  private create(
+    ns: string,
+    kind: string,
+    plural: string,
+    apiVersion: string,
+    name: string,
+    body: unknown,
+  ): Promise<Refusal | "exists" | undefined> {
+    return this.client.create(paths.collection(apiVersion, plural, ns), body).then(
+      () => undefined,
+      (e) => {
+        if (e instanceof AlreadyExistsError) return "exists" as const;
+        const refused = refusalOf(e, `the generator's ${kind} ${name}`);
+        if (!refused) throw e;
+        return refused;
+      },
+    );
+  }
+
+  /** refused is the outcome of an attempt whose ConfigMap or Job the API server refused. */
+  private async refused(
+    ns: string,
+    name: string,
+    g: GenerationRequest,
+    r: Refusal,
+  ): Promise<GenerationOutcome> {
+    await this.cleanUp(ns, name, false);
+    return { kind: "failed", message: `generation ${g.number}: ${r.message}`, terminal: r.terminal };
+  }
+
+  /** stuck says why a running Job's pod cannot start, once it has been stuck for pendingTimeoutMs. */
+  private async stuck(ns: string, job: Job, pods: Pod[]): Promise<string | undefined> {
+    const nowMs = Date.now();
+    const graceMs = this.s.pendingTimeoutMs;
+    const jobCreated = job.metadata?.creationTimestamp;
+    const events = needsEvents(jobCreated, pods, nowMs, graceMs) ? await this.eventsOf(ns, job) : [];
+    return stuckProblem({ jobCreated, pods, events, nowMs, graceMs });
+  }
+
+  /** eventsOf reads the Job's events (the Job controller's FailedCreate says why it has no pod). */
+  private async eventsOf(ns: string, job: Job): Promise<JobEvent[]> {
+    const list = await this.client.get<{ items: JobEvent[] }>(paths.collection("v1", "events", ns), {
+      query: { fieldSelector: `involvedObject.kind=Job,involvedObject.name=${job.metadata?.name ?? ""}` },
+    });
+    return list.items;
   }
 
   private async podsOf(ns: string, job: string): Promise<Pod[]> {
@@ -166,16 +228,8 @@ export class ContainerGenerator implements Generator {
         message: `Job ${name}: stage-out's log is over ${logLimit} bytes: ${overLimit(undefined, limit)}`,
       };
     }
-    const frame = unframeOutput(log, limit);
-    if (!frame.ok) return { kind: "failed", message: `Job ${name}: ${frame.error}` };
-    const out = checkOutput(frame.json);
-    if (!out.ok) return { kind: "failed", message: `Job ${name}: ${out.error}` };
-    if (out.points.length === 0) return { kind: "exhausted" };
-    const accepted = acceptBatch(out.points, g.space, pointsOfSource(g.history), g.count);
-    if (!accepted.ok) return { kind: "failed", message: `Job ${name}: ${accepted.message}` };
-    if (accepted.points.length === 0)
-      return { kind: "failed", message: `Job ${name}: every point it proposed already exists` };
-    return { kind: "points", points: accepted.points, warnings: accepted.warnings };
+    const history = { space: g.space, points: pointsOfSource(g.history), count: g.count, limit };
+    return outcomeOfLog(log, history, name);
   }
 
   /** cleanUp deletes the input ConfigMap once read, and the Job itself when it is abandoned. */

@@ -24,6 +24,7 @@ export interface Pod {
     reason?: string;
     message?: string;
     startTime?: string;
+    conditions?: { type: string; status: string; reason?: string; message?: string }[];
     initContainerStatuses?: ContainerStatus[];
     containerStatuses?: ContainerStatus[];
   };
@@ -33,6 +34,7 @@ export interface Pod {
 export interface Job {
   metadata?: {
     name?: string;
+    creationTimestamp?: string;
     ownerReferences?: { kind?: string; name?: string; uid?: string; controller?: boolean }[];
   };
   spec?: { activeDeadlineSeconds?: number };

@@ -35,7 +35,6 @@ import {
   ConditionType,
   conditionAfter,
   type Desired,
-  destinationOf,
   notificationAfter,
   pendingSteps,
   type Step,
@@ -43,6 +42,15 @@ import {
   withCondition,
 } from "./plan.ts";
 import type { Publisher } from "./publisher.ts";
+import { judge, type TenancyPolicy, type Verdict } from "./tenancy.ts";
+
+/** OPEN is the policy of an operator configured without tenancy: anything goes. */
+const OPEN: TenancyPolicy = {
+  destinations: [],
+  workloadIds: [{ namespace: "*", low: 1, high: Number.MAX_SAFE_INTEGER }],
+};
+/** REFUSALS are the Announced reasons of a request the tenancy policy refuses. */
+const REFUSALS: readonly string[] = ["DestinationRefused", "WorkloadIdRefused"];
 
 /** AnnouncerDeps are the announcer's collaborators; publisher undefined means messaging is off. */
 export interface AnnouncerDeps {
@@ -58,6 +66,8 @@ export interface AnnouncerDeps {
   runtimeMetrics?: Metrics;
   logger: Logger;
   destination: string;
+  /** policy is the admin's broker tenancy (tenancy.ts); undefined allows any destination and workload id. */
+  policy?: TenancyPolicy;
   ttlMs: number;
   /** vo is the vo header (default atlas, as iDDS). */
   vo?: string;
@@ -140,6 +150,14 @@ export class Announcer {
       await this.record(req, (s) => this.disabledStatus(s, req));
       return {};
     }
+    const verdict = judge(req, this.d.policy ?? OPEN, this.d.destination);
+    if (!verdict.ok) {
+      // Refused by the admin's policy: told once (condition and event), nothing sent, no retry
+      // (a change of the request's spec or annotations looks again).
+      this.d.metrics.backlog(key, undefined);
+      await this.record(req, (s) => this.refusedStatus(s, req, verdict));
+      return {};
+    }
     const mark = req.status?.notification?.confirmedGeneration ?? -1;
     const sets = unconfirmedSets(this.d.aggregates.view(req), req.status?.pointsPerSet, mark);
     const steps = pendingSteps(req, pointsOfSets(sets, initialOf(req)));
@@ -147,7 +165,7 @@ export class Announcer {
     if (steps.length === 0 && req.status?.notification?.enabled) return {};
     const grace = this.startedAt + (this.d.connectGraceMs ?? 5_000) - this.now().getTime();
     if (!publisher.connected && grace > 0) return { requeueAfterMs: Math.min(grace, 500) };
-    const attempt = await this.deliver(req, steps, publisher, ctx);
+    const attempt = await this.deliver(req, steps, publisher, verdict.destination, ctx);
     this.d.metrics.backlog(key, attempt.remaining);
     await this.record(req, (s) => this.attemptStatus(s, req, attempt));
     if (attempt.error !== undefined) {
@@ -165,10 +183,10 @@ export class Announcer {
     req: HPORequest,
     steps: Step[],
     publisher: Publisher,
+    destination: string,
     ctx: ReconcileContext,
   ): Promise<Attempt> {
     const id = identityOf(req);
-    const destination = destinationOf(req, this.d.destination);
     const confirmed: Step[] = [];
     let error: unknown;
     for (const step of steps) {
@@ -226,6 +244,19 @@ export class Announcer {
     return this.withDesired({ ...s, notification }, req, conditionAfter("disabled"));
   }
 
+  private refusedStatus(
+    s: HPORequestStatus,
+    req: HPORequest,
+    v: Extract<Verdict, { ok: false }>,
+  ): HPORequestStatus {
+    const notification = { ...s.notification, enabled: true, lastError: v.message };
+    return this.withDesired({ ...s, notification }, req, {
+      status: "False",
+      reason: v.reason,
+      message: v.message,
+    });
+  }
+
   private attemptStatus(s: HPORequestStatus, req: HPORequest, a: Attempt): HPORequestStatus {
     const notification = notificationAfter(s.notification, a);
     const desired = conditionAfter(a, notification.confirmedMessages ?? 0);
@@ -278,7 +309,11 @@ export class Announcer {
     const [old, now] = [find(before), find(req.status?.conditions)];
     if (now?.status !== "False" || (old?.status === "False" && old.reason === now.reason)) return;
     const disabled = now.reason === "MessagingDisabled";
-    const reason = disabled ? "MessagingDisabled" : "AnnounceFailed";
+    const reason = disabled
+      ? "MessagingDisabled"
+      : REFUSALS.includes(now.reason)
+        ? now.reason
+        : "AnnounceFailed";
     this.d.recorder.record(req, disabled ? "Normal" : "Warning", reason, now.message);
   }
 }

@@ -6,7 +6,6 @@ import { BrokerRefusedError, BrokerUnavailableError } from "./errors.ts";
 import {
   batchesOf,
   conditionAfter,
-  destinationOf,
   notificationAfter,
   pendingSteps,
   unconfirmedSets,
@@ -140,15 +139,6 @@ describe("notificationAfter and conditionAfter", () => {
       withCondition(list, { status: "True", reason: "Delivered", message: "" }, 1, "t3")[1]
         ?.lastTransitionTime,
     ).toBe("t3");
-  });
-  it("uses the request's destination, else the default", () => {
-    expect(destinationOf(req(), "/topic/hpo.points")).toBe("/topic/hpo.points");
-    expect(
-      destinationOf(
-        { ...req(), spec: { method: "random", notification: { destination: "/queue/x" } } },
-        "/topic/d",
-      ),
-    ).toBe("/queue/x");
   });
 });
 

@@ -210,8 +210,3 @@ export function withCondition(
   const others = (list ?? []).filter((c) => c.type !== ConditionType);
   return [...others, cond];
 }
-
-/** destinationOf is where a request's messages go: its own destination, else the operator's default. */
-export function destinationOf(req: HPORequest, fallback: string): string {
-  return req.spec.notification?.destination || fallback;
-}

@@ -4,6 +4,7 @@
  * credentials files are read when connecting, so a rotated Secret is picked up on the next connect.
  */
 import { readFileSync } from "node:fs";
+import type { TenancyPolicy } from "./tenancy.ts";
 
 /** BrokerAddress is one broker's host and STOMP port. */
 export interface BrokerAddress {
@@ -21,8 +22,10 @@ export interface BrokerSettings {
   tls: boolean;
   /** heartbeatMs is the STOMP heart-beat in both directions (0 = none). */
   heartbeatMs: number;
-  /** destination is where requests without spec.notification.destination are announced. */
+  /** destination is where requests without spec.notification.destination are announced ({namespace}: theirs). */
   destination: string;
+  /** tenancy is the admin's policy of destinations and workload ids per namespace (tenancy.ts). */
+  tenancy?: TenancyPolicy;
   /** ttlMs is the message time to live (0 = never expires). */
   ttlMs: number;
   /** vo is the vo header of every message, as iDDS sends it (default atlas). */

@@ -63,6 +63,7 @@ export function createMessaging(d: MessagingDeps): Messaging {
     runtimeMetrics: d.metrics,
     logger: d.log,
     destination: d.settings.destination,
+    policy: d.settings.tenancy,
     ttlMs: d.settings.ttlMs,
     vo: d.settings.vo,
   });

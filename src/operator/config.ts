@@ -5,6 +5,12 @@
 import { hostname } from "node:os";
 import { type CommandSpec, type FlagSpec, parseFlags } from "../cli/flags.ts";
 import { type BrokerSettings, parseBrokers, parseDestination } from "../messaging/settings.ts";
+import {
+  checkDefault,
+  parseDestinationPatterns,
+  parseWorkloadIds,
+  type TenancyPolicy,
+} from "../messaging/tenancy.ts";
 import { type Level, parseLevel } from "../runtime/log.ts";
 import { type GeneratorLimits, generatorPolicyFlags, parseGeneratorLimits } from "./policy-flags.ts";
 
@@ -39,7 +45,8 @@ export interface OperatorConfig {
   operatorImage: string;
   nevergradImage: string;
   jobTtlMs: number;
-  imagePullTimeoutMs: number;
+  /** pendingTimeoutMs: a generator pod stuck this long (unschedulable, image pull, refused) fails its generation. */
+  pendingTimeoutMs: number;
   /** broker holds the ActiveMQ settings; no brokers means messaging is off. */
   broker: BrokerSettings;
   /** generators are the admin's generator pod policy and output limit (policy-flags.ts). */
@@ -189,10 +196,10 @@ export const flags: Flag[] = [
     help: "finished generator Jobs are deleted this long after they end",
   },
   {
-    name: "image-pull-timeout",
-    env: "HPO_IMAGE_PULL_TIMEOUT",
-    def: "2m",
-    help: "a generator pod that cannot pull its image this long fails the generation",
+    name: "pending-timeout",
+    env: "HPO_PENDING_TIMEOUT",
+    def: "30s",
+    help: "a generator pod stuck this long (unschedulable, image pull, container config, or refused by the API server) fails the generation",
   },
   {
     name: "resync-period",
@@ -234,6 +241,18 @@ function brokerFlags(): Flag[] {
       help: "destination of requests without spec.notification.destination",
     },
     {
+      name: "broker-allowed-destinations",
+      env: "HPO_BROKER_ALLOWED_DESTINATIONS",
+      def: "",
+      help: "comma-separated destinations a request may use, {namespace} for its namespace, a trailing * for a prefix (such as /topic/hpo.{namespace}.*); empty = any",
+    },
+    {
+      name: "broker-workload-ids",
+      env: "HPO_BROKER_WORKLOAD_IDS",
+      def: "*",
+      help: "which hpo.dev/workload-id each namespace may set: NAMESPACE=ID, NAMESPACE=LOW-HIGH or NAMESPACE=*, comma-separated (NAMESPACE * = every namespace); * = any; empty = none",
+    },
+    {
       name: "broker-tls",
       env: "HPO_BROKER_TLS",
       def: "false",
@@ -265,6 +284,16 @@ function brokerFlags(): Flag[] {
       help: "how long a message waits for the broker's receipt before it is sent again",
     },
   ];
+}
+
+/** tenancyOf reads the broker tenancy flags; the default destination must be among the allowed ones. */
+function tenancyOf(get: (name: string) => string): TenancyPolicy {
+  const destinations = parseDestinationPatterns(
+    get("broker-allowed-destinations"),
+    "--broker-allowed-destinations",
+  );
+  checkDefault(get("broker-destination"), destinations, "--broker-destination");
+  return { destinations, workloadIds: parseWorkloadIds(get("broker-workload-ids"), "--broker-workload-ids") };
 }
 
 /** parseDuration reads "250ms", "15s", "5m", "1h" or a number of seconds into milliseconds. */
@@ -366,7 +395,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     operatorImage: get("operator-image"),
     nevergradImage: get("nevergrad-image"),
     jobTtlMs: dur("job-ttl"),
-    imagePullTimeoutMs: dur("image-pull-timeout"),
+    pendingTimeoutMs: dur("pending-timeout"),
     generators: parseGeneratorLimits(get, (name) => parseBool(get(name), flag(name))),
     broker: {
       brokers: parseBrokers(get("brokers"), flag("brokers")),
@@ -375,6 +404,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       password: get("broker-password") || undefined,
       passwordFile: get("broker-password-file") || undefined,
       destination: parseDestination(get("broker-destination"), flag("broker-destination")),
+      tenancy: tenancyOf(get),
       tls: parseBool(get("broker-tls"), flag("broker-tls")),
       heartbeatMs: dur("broker-heartbeat"),
       ttlMs: dur("broker-message-ttl"),

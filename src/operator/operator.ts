@@ -64,7 +64,7 @@ export function containerSettings(cfg: OperatorConfig): ContainerSettings {
     operatorImage: cfg.operatorImage,
     ttlSecondsAfterFinished: Math.round(cfg.jobTtlMs / 1000),
     gzipAboveBytes: 256 * 1024,
-    imagePullTimeoutMs: cfg.imagePullTimeoutMs,
+    pendingTimeoutMs: cfg.pendingTimeoutMs,
     policy: cfg.generators.policy,
     outputLimitBytes: cfg.generators.outputLimitBytes,
     // A pod stuck on an image pull changes no Job: look again every few seconds while a Job runs.

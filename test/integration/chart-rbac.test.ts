@@ -111,7 +111,7 @@ beforeAll(async () => {
     watchNamespaces: `{${teamNs}}`,
     "image.repository": IMAGE.split(":")[0] as string,
     "image.tag": IMAGE.split(":")[1] as string,
-    "operator.imagePullTimeout": "2s",
+    "operator.pendingTimeout": "2s",
     "operator.generationRetryBase": "200ms",
     "operator.logLevel": "debug",
     "api.enabled": "false", // the operator's RBAC alone (chart-api.test.ts runs the API server's)
@@ -221,6 +221,28 @@ describe("the chart's RBAC (namespace scope, leader election on)", () => {
     });
     const req = await waitForPhase(teamNs, "pull", "Failed", 90_000);
     expect(req.status?.lastGeneration?.message).toMatch(/cannot start/);
+  }, 120_000);
+
+  it("a generator whose pods a ResourceQuota refuses fails the request, quoting the Job's FailedCreate", async () => {
+    kubectlOk(["create", "quota", "no-pods", "-n", teamNs, "--hard=pods=0"]);
+    try {
+      await waitFor(
+        "the quota in force",
+        async () =>
+          kubectlOk(["get", "quota", "no-pods", "-n", teamNs, "-o", "jsonpath={.status.hard.pods}"]) === "0",
+      );
+      applyRequest(teamNs, "nopods", {
+        method: "container",
+        searchSpace: space,
+        generator: { image: IMAGE, retries: 0 },
+      });
+      const req = await waitForPhase(teamNs, "nopods", "Failed", 90_000);
+      expect(req.status?.lastGeneration?.message).toMatch(
+        /the Job cannot create its pod: .*exceeded quota: no-pods/,
+      );
+    } finally {
+      kubectlOk(["delete", "quota", "no-pods", "-n", teamNs]);
+    }
   }, 120_000);
 
   it("no call was refused, every granted permission was used, each in its namespace", async () => {

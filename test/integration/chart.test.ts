@@ -44,7 +44,9 @@ const values = () => ({
   operator: { logLevel: "debug", concurrency: 8, jobTTL: "2h" },
   broker: {
     brokers: ["mq-0.mq:61613", "mq-1.mq:61613"],
-    destination: "/queue/hpo",
+    destination: "/queue/hpo.{namespace}",
+    allowedDestinations: ["/queue/hpo.{namespace}", "/topic/shared.*"],
+    workloadIds: ["team-a=1000-1999", "team-b=4711"],
     tls: true,
     existingSecret: "mq-credentials",
     usernameKey: "user",
@@ -329,7 +331,14 @@ describe("helm template, non-default values", () => {
         { host: "mq-0.mq", port: 61613 },
         { host: "mq-1.mq", port: 61613 },
       ],
-      destination: "/queue/hpo",
+      destination: "/queue/hpo.{namespace}",
+      tenancy: {
+        destinations: ["/queue/hpo.{namespace}", "/topic/shared.*"],
+        workloadIds: [
+          { namespace: "team-a", low: 1000, high: 1999 },
+          { namespace: "team-b", low: 4711, high: 4711 },
+        ],
+      },
       tls: true,
       usernameFile: "/etc/hpo-operator/broker/user",
       passwordFile: "/etc/hpo-operator/broker/pass",
@@ -470,6 +479,16 @@ describe("helm template, other switches", () => {
     expect(parseConfig([], envOf(d)).metricsAddress).toBe("");
   });
 
+  it("brokers on defaults: TLS, destinations confined to the request's namespace, no workload id", () => {
+    const objects = renderChart("mq", releaseNs, { "broker.brokers": "{mq:61614}" });
+    const broker = parseConfig([], envOf(find(objects, "Deployment"))).broker;
+    expect(broker).toMatchObject({
+      tls: true,
+      destination: "/topic/hpo.{namespace}.points",
+      tenancy: { destinations: ["/topic/hpo.{namespace}.*", "/queue/hpo.{namespace}.*"], workloadIds: [] },
+    });
+  });
+
   it("refuses two replicas without leader election", () => {
     const r = helm([
       "template",
@@ -494,6 +513,8 @@ describe("helm template, other switches", () => {
     ["image.digest=latest", "/image/digest"],
     ["generatorPolicy.outputLimit=16MB", "/generatorPolicy/outputLimit"],
     ["generatorPolicy.allowRoot=maybe", "/generatorPolicy/allowRoot"],
+    ["broker.allowedDestinations={/topic/a*b}", "/broker/allowedDestinations/0"],
+    ["broker.workloadIds={team-a}", "/broker/workloadIds/0"],
   ])("the values schema refuses %s", (set, message) => {
     const r = helm(["template", "x", CHART, "--set", set]);
     expect(r.code).not.toBe(0);

@@ -30,7 +30,7 @@ const opArgs = () => [
   `--namespaces=${ns}`,
   "--operator-image=hpo-operator:test",
   "--generation-retry-base=200ms",
-  "--image-pull-timeout=2s",
+  "--pending-timeout=2s",
 ];
 
 beforeAll(async () => {

@@ -53,6 +53,12 @@ export interface KubeletOptions {
   leaseSeconds?: number;
   /** keepNode leaves the Node registered after stop (default: deleted). */
   keepNode?: boolean;
+  /**
+   * reportUnschedulable: a pending pod of its namespaces whose nodeSelector this node does not match
+   * gets the scheduler's PodScheduled=False condition (reason Unschedulable), as the only node of
+   * the cluster would have it (default false: another test kubelet may take the pod).
+   */
+  reportUnschedulable?: boolean;
 }
 
 /** RunningKubelet is a test kubelet running in this process. */
@@ -126,7 +132,15 @@ export async function runKubelet(opts: KubeletOptions): Promise<RunningKubelet> 
       log,
       backoffMs: opts.backoffMs ?? 1000,
     };
-    const informer = watchPods(client, deps, cfg.labels, workers, opts.namespaces, log);
+    const informer = watchPods(
+      client,
+      deps,
+      cfg.labels,
+      workers,
+      opts.namespaces,
+      log,
+      opts.reportUnschedulable ?? false,
+    );
     cleanups.push(async () => {
       await informer.stop();
       await Promise.all([...workers.values()].map((w) => w.kill()));
@@ -178,6 +192,7 @@ function watchPods(
   workers: Map<string, PodWorker>,
   namespaces: string[] | undefined,
   log: (l: string) => void,
+  reportUnschedulable: boolean,
 ): Informer<Pod> {
   const informer = new Informer<Pod>({
     client,
@@ -191,6 +206,7 @@ function watchPods(
     },
   });
   const binder = new Binder(client, deps.net.nodeName, labels, log, (ns, name) => informer.get(ns, name));
+  binder.reportUnschedulable = reportUnschedulable;
   informer.on((type, pod) => {
     const uid = pod.metadata.uid ?? "";
     if (type === "DELETED") {
@@ -219,7 +235,10 @@ function watchPods(
 
 /** Binder is the scheduler the control plane lacks: it binds pending pods to this node. */
 class Binder {
+  /** reportUnschedulable: tell pods this node cannot take that no node can (the scheduler's condition). */
+  reportUnschedulable = false;
   private readonly inFlight = new Set<string>();
+  private readonly reported = new Set<string>();
   private readonly client: KubeClient;
   private readonly nodeName: string;
   private readonly labels: Record<string, string>;
@@ -245,7 +264,11 @@ class Binder {
     const uid = pod.metadata.uid ?? "";
     if (pod.metadata.deletionTimestamp || isTerminalPhase(pod.status?.phase)) return;
     if ((pod.spec.schedulerName ?? defaultScheduler) !== defaultScheduler) return;
-    if (!nodeSelectorMatches(pod, this.labels) || this.inFlight.has(uid)) return;
+    if (!nodeSelectorMatches(pod, this.labels)) {
+      this.unschedulable(pod);
+      return;
+    }
+    if (this.inFlight.has(uid)) return;
     this.inFlight.add(uid);
     void this.bind(pod).then((ok) => {
       if (ok) return;
@@ -255,6 +278,27 @@ class Binder {
         if (now && !now.spec.nodeName) this.consider(now);
       }, 1000);
     });
+  }
+
+  /** unschedulable writes the condition kube-scheduler writes when no node fits the pod, once. */
+  private unschedulable(pod: Pod): void {
+    const { namespace, name, uid } = pod.metadata;
+    if (!this.reportUnschedulable || this.reported.has(uid ?? "")) return;
+    this.reported.add(uid ?? "");
+    const condition = {
+      type: "PodScheduled",
+      status: "False",
+      reason: "Unschedulable",
+      message:
+        "0/1 nodes are available: 1 node(s) didn't match Pod's node affinity/selector. preemption: 0/1 nodes are available: 1 Preemption is not helpful for scheduling.",
+      lastTransitionTime: new Date().toISOString(),
+    };
+    void this.client
+      .request("PATCH", paths.object("v1", "pods", namespace ?? "default", name, "status"), {
+        body: { status: { conditions: [condition] } },
+        contentType: "application/strategic-merge-patch+json",
+      })
+      .catch((e) => this.log(`unschedulable ${namespace}/${name}: ${(e as Error).message}`));
   }
 
   private async bind(pod: Pod): Promise<boolean> {

@@ -296,6 +296,7 @@ export const crdSchemas: CrdSchema[] = [
                       "type": "integer",
                       "format": "int32",
                       "minimum": 1,
+                      "maximum": 86400,
                       "default": 600
                     },
                     "retries": {
@@ -547,6 +548,9 @@ export const crdSchemas: CrdSchema[] = [
                     },
                     "message": {
                       "type": "string"
+                    },
+                    "retryable": {
+                      "type": "boolean"
                     }
                   }
                 },

@@ -297,7 +297,8 @@ export interface HPORequestSpecGenerator {
   workdir?: string;
   /**
    * How long one generation may run before it counts as failed (the Job's activeDeadlineSeconds).
-   * Default 600.
+   * Default 600, at most 86400 (a day). A pod that cannot start (unschedulable, image pull, refused)
+   * fails sooner, after the operator's --pending-timeout.
    */
   timeoutSeconds?: number;
   /** How many times a failed generation is retried, with backoff, before the request fails. Default 3. */
@@ -405,6 +406,11 @@ export interface HPORequestStatusLastGeneration {
   added?: number;
   /** What happened, such as the reason of a failure. */
   message?: string;
+  /**
+   * False when the failure cannot be fixed by trying again (such as an input the API server refuses as
+   * too large); the request then fails without using its retries.
+   */
+  retryable?: boolean;
 }
 
 /**
