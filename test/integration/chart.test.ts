@@ -480,7 +480,7 @@ describe("helm template, other switches", () => {
   });
 
   it("brokers on defaults: TLS, destinations confined to the request's namespace, no workload id", () => {
-    const objects = renderChart("mq", releaseNs, { "broker.brokers": "{mq:61614}" });
+    const objects = operatorPart(renderChart("mq", releaseNs, { "broker.brokers": "{mq:61614}" }));
     const broker = parseConfig([], envOf(find(objects, "Deployment"))).broker;
     expect(broker).toMatchObject({
       tls: true,
