@@ -10,6 +10,7 @@
  *   GET  {base}/api/requests/stream                    events snapshot, upsert, remove
  *   GET  {base}/api/requests/NS/NAME                   RequestDetail (wire.ts)
  *   GET  {base}/api/requests/NS/NAME/stream            events request, points, generations, events, deleted
+ *   GET  {base}/api/requests/NS/NAME/points.bin        the points for the page (binary, wire.ts)
  *   GET  {base}/api/requests/NS/NAME/points.csv|.json  the points, ?state=new,evaluated,failed
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -114,7 +115,8 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
       return sendJson(res, { rows: await visible(req, requests.rows()) });
     }
     if (path === "/api/requests/stream") return listStream(req, res);
-    const m = /^\/api\/requests\/([^/]+)\/([^/]+)(\/stream|\/points\.csv|\/points\.json)?$/.exec(path);
+    const m =
+      /^\/api\/requests\/([^/]+)\/([^/]+)(\/stream|\/points\.bin|\/points\.csv|\/points\.json)?$/.exec(path);
     if (!m) throw new HttpError(404, `no such page: ${path}`);
     const ns = decodeURIComponent(m[1] as string);
     const name = decodeURIComponent(m[2] as string);
@@ -128,6 +130,7 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
       await view.ready();
       if (!view.req()) throw new HttpError(404, `HPORequest "${name}" not found in namespace "${ns}"`);
       if (m[3] === "/stream") return await requestStream(req, res, view); // until the browser goes
+      if (m[3] === "/points.bin") return sendBinary(res, view.binaryPoints());
       if (m[3] === "/points.csv" || m[3] === "/points.json") return exportPoints(res, view, m[3], q);
       const detail = view.detail();
       if (!detail) throw new HttpError(404, `HPORequest "${name}" not found in namespace "${ns}"`);
@@ -233,6 +236,17 @@ function sendAsset(
   }
   res.writeHead(200, { ...securityHeaders, "content-type": a.type, etag: a.etag, "cache-control": cache });
   res.end(req.method === "HEAD" ? undefined : a.body);
+}
+
+function sendBinary(res: ServerResponse, body: Buffer | undefined): void {
+  if (!body) throw new HttpError(404, "the request is gone");
+  res.writeHead(200, {
+    ...securityHeaders,
+    "content-type": "application/octet-stream",
+    "content-length": body.length,
+    "cache-control": "no-store",
+  });
+  res.end(body);
 }
 
 function sendJson(res: ServerResponse, body: unknown, status = 200): void {

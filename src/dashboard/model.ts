@@ -9,11 +9,12 @@ import type {
   EventRow,
   GenerationRow,
   ParamInfo,
-  PointColumns,
   PointRow,
   PointStateCode,
+  PointsHeader,
   RequestRow,
 } from "./wire.ts";
+import { POINT_COLUMNS } from "./wire.ts";
 
 /** Job is the part of a batch/v1 Job the dashboard reads. */
 export interface Job {
@@ -81,6 +82,8 @@ export function paramsOf(req: HPORequest, points: readonly Point[] = []): ParamI
     ...(p.choices ? { choices: p.choices } : {}),
   }));
   const known = new Set(out.map((p) => p.name));
+  // Built-in methods propose exactly the search space; other generators may add names.
+  if (out.length > 0 && req.spec.method !== "container") return out;
   for (const point of points) {
     for (const [name, value] of Object.entries(point.params)) {
       if (known.has(name)) continue;
@@ -106,27 +109,77 @@ export function pointRowOf(p: Point, params: readonly ParamInfo[]): PointRow {
   return row;
 }
 
-/** columnsOf lays points (in id order) out column by column. */
-export function columnsOf(points: readonly Point[], params: readonly ParamInfo[]): PointColumns {
-  const cols: PointColumns = {
-    ids: new Array(points.length),
-    generation: new Array(points.length),
-    state: new Array(points.length),
-    loss: new Array(points.length),
-    values: params.map(() => new Array(points.length)),
-    reasons: {},
-  };
+/**
+ * encodePoints lays points (in id order) out in the binary format of PointsHeader: one float64
+ * column per field, so a browser reads 100,000 points without parsing them.
+ */
+export function encodePoints(points: readonly Point[], params: readonly ParamInfo[]): Buffer {
+  const n = points.length;
+  const categories: Record<string, unknown[]> = {};
+  const index = new Map<string, Map<string, number>>();
+  for (const p of params) {
+    const categorical =
+      p.type === "categorical" ||
+      points.some((pt) => pt.params[p.name] !== undefined && typeof pt.params[p.name] !== "number");
+    if (!categorical) continue;
+    const values = [...(p.choices ?? [])];
+    categories[p.name] = values;
+    index.set(p.name, new Map(values.map((v, i) => [JSON.stringify(v), i])));
+  }
+  const reasons: Record<string, string> = {};
+  for (const p of points) if (p.reason !== undefined) reasons[p.id] = p.reason;
+  const header: PointsHeader = { count: n, params: params.map((p) => p.name), categories, reasons };
+  const json = Buffer.from(JSON.stringify(header));
+  const offset = Math.ceil((4 + json.length) / 8) * 8;
+  const buf = Buffer.alloc(offset + (POINT_COLUMNS + params.length) * n * 8);
+  buf.writeUInt32LE(json.length, 0);
+  json.copy(buf, 4);
+  const cols = new Float64Array(buf.buffer, buf.byteOffset + offset, (POINT_COLUMNS + params.length) * n);
   points.forEach((p, i) => {
-    cols.ids[i] = Number(p.id);
-    cols.generation[i] = p.generation;
-    cols.state[i] = stateCode[p.state];
-    cols.loss[i] = p.loss ?? null;
+    cols[i] = Number(p.id);
+    cols[n + i] = p.generation;
+    cols[2 * n + i] = stateCode[p.state];
+    cols[3 * n + i] = p.loss ?? Number.NaN;
     params.forEach((q, j) => {
-      (cols.values[j] as unknown[])[i] = p.params[q.name] ?? null;
+      const v = p.params[q.name];
+      const at = (POINT_COLUMNS + j) * n + i;
+      const seen = index.get(q.name);
+      if (!seen) {
+        cols[at] = typeof v === "number" ? v : Number.NaN;
+        return;
+      }
+      if (v === undefined || v === null) {
+        cols[at] = Number.NaN;
+        return;
+      }
+      const key = JSON.stringify(v);
+      let k = seen.get(key);
+      if (k === undefined) {
+        k = seen.size;
+        seen.set(key, k);
+        categories[q.name]?.push(v);
+      }
+      cols[at] = k;
     });
-    if (p.reason !== undefined) cols.reasons[p.id] = p.reason;
   });
-  return cols;
+  // The categories grew while encoding: write the final header (its length may differ).
+  return rewriteHeader(buf, offset, header, n * (POINT_COLUMNS + params.length));
+}
+
+function rewriteHeader(buf: Buffer, offset: number, header: PointsHeader, values: number): Buffer {
+  const json = Buffer.from(JSON.stringify(header));
+  const at = Math.ceil((4 + json.length) / 8) * 8;
+  if (at === offset) {
+    buf.fill(0, 4, offset);
+    buf.writeUInt32LE(json.length, 0);
+    json.copy(buf, 4);
+    return buf;
+  }
+  const out = Buffer.alloc(at + values * 8);
+  out.writeUInt32LE(json.length, 0);
+  json.copy(out, 4);
+  buf.copy(out, at, offset);
+  return out;
 }
 
 /**

@@ -15,8 +15,8 @@ import {
 import { ForbiddenError } from "../runtime/errors.ts";
 import {
   changedPoints,
-  columnsOf,
   conditionRows,
+  encodePoints,
   eventRows,
   generationsOf,
   type Job,
@@ -200,12 +200,19 @@ export class RequestView {
       row: rowOf(req),
       params,
       pointsPerSet: req.status?.pointsPerSet,
-      points: columnsOf(points, params),
       generations: generationsOf(req, points, this.listed<Job>("jobs"), this.listed<Pod>("pods")),
       conditions: conditionRows(req),
       events: eventRows(this.listed<KubeEvent>("events")),
       hidden: [...this.hidden],
     };
+  }
+
+  /** binaryPoints are the request's points in the binary format of wire.ts (PointsHeader). */
+  binaryPoints(): Buffer | undefined {
+    const req = this.req();
+    if (!req) return undefined;
+    const points = this.points(req);
+    return encodePoints(points, paramsOf(req, points));
   }
 
   /** rows are the request's points in the wire order of parameters (for exports). */

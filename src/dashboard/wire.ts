@@ -1,7 +1,7 @@
 /**
  * The dashboard's wire format: what its JSON endpoints and server-sent events carry, shared by the
- * server (src/dashboard/*.ts) and the browser code (src/dashboard/web/). Types only, no code, so both
- * sides compile it without each other's libraries.
+ * server (src/dashboard/*.ts) and the browser code (src/dashboard/web/). Types and constants only,
+ * so both sides compile it without each other's libraries.
  */
 
 /** PointStateCode is a point's state as one number: 0 new, 1 evaluated, 2 failed. */
@@ -81,18 +81,24 @@ export interface GenerationRow {
 }
 
 /**
- * PointColumns holds a request's points column by column, in id order (compact for 100,000
- * points): values[j][i] is parameter params[j] of point ids[i]; loss[i] is null without a loss.
+ * PointsHeader starts the binary points of a request (GET .../points.bin), which are laid out for
+ * 100,000 points to load without parsing: a little-endian uint32 with the header's length, the
+ * header as UTF-8 JSON, zero bytes up to a multiple of 8, then count float64 values per column in
+ * id order: id, generation, state (PointStateCode), loss (NaN: none), then one column per
+ * parameter: its value, or for a parameter in categories the index of its value there (NaN: none).
  */
-export interface PointColumns {
-  ids: number[];
-  generation: number[];
-  state: PointStateCode[];
-  loss: (number | null)[];
-  values: unknown[][];
+export interface PointsHeader {
+  count: number;
+  /** Parameter names, in the order of their columns. */
+  params: string[];
+  /** The values of each categorical (or not numeric) parameter; its column holds indices. */
+  categories: Record<string, unknown[]>;
   /** Failure reasons by point id. */
   reasons: Record<string, string>;
 }
+
+/** POINT_COLUMNS is how many columns come before the parameters' in the binary points. */
+export const POINT_COLUMNS = 4;
 
 /** PointRow is one point, as the live updates send it. */
 export interface PointRow {
@@ -110,7 +116,6 @@ export interface RequestDetail {
   row: RequestRow;
   params: ParamInfo[];
   pointsPerSet?: number;
-  points: PointColumns;
   generations: GenerationRow[];
   conditions: ConditionRow[];
   events: EventRow[];

@@ -12,13 +12,16 @@ export function better(a: number, b: number, direction: Direction): boolean {
   return direction === "minimize" ? a < b : a > b;
 }
 
-/** bestSoFar is, after each point (in id order), the best loss among it and the points before (NaN before the first loss). */
-export function bestSoFar(loss: readonly (number | null)[], direction: Direction): Float64Array {
-  const out = new Float64Array(loss.length);
+/** Column is a column of numbers in point order; NaN means "none" (no loss, no value). */
+export type Column = ArrayLike<number>;
+
+/** bestSoFar is, after each of the first n points (in id order), the best loss among it and the points before (NaN before the first loss). */
+export function bestSoFar(loss: Column, direction: Direction, n = loss.length): Float64Array {
+  const out = new Float64Array(n);
   let best = Number.NaN;
-  for (let i = 0; i < loss.length; i++) {
-    const l = loss[i];
-    if (l !== null && l !== undefined && (Number.isNaN(best) || better(l, best, direction))) best = l;
+  for (let i = 0; i < n; i++) {
+    const l = loss[i] as number;
+    if (!Number.isNaN(l) && (Number.isNaN(best) || better(l, best, direction))) best = l;
     out[i] = best;
   }
   return out;
@@ -78,9 +81,9 @@ export function gridDecimate(
  * rest by loss rank (so every part of the loss range stays represented). Returned worst first, so
  * the best lines are drawn on top.
  */
-export function lineSample(loss: readonly (number | null)[], direction: Direction, max = 4000): number[] {
+export function lineSample(loss: Column, direction: Direction, max = 4000, n = loss.length): number[] {
   const idx: number[] = [];
-  for (let i = 0; i < loss.length; i++) if (loss[i] !== null && loss[i] !== undefined) idx.push(i);
+  for (let i = 0; i < n; i++) if (!Number.isNaN(loss[i] as number)) idx.push(i);
   const sign = direction === "minimize" ? 1 : -1;
   idx.sort((a, b) => sign * ((loss[a] as number) - (loss[b] as number)));
   if (idx.length > max) {
@@ -95,8 +98,10 @@ export function lineSample(loss: readonly (number | null)[], direction: Directio
 }
 
 /** ranks are the ranks (0..n-1, ties averaged) of xs. */
-export function ranks(xs: readonly number[]): Float64Array {
-  const order = xs.map((_, i) => i).sort((a, b) => (xs[a] as number) - (xs[b] as number));
+export function ranks(xs: Column): Float64Array {
+  const order = Array.from({ length: xs.length }, (_, i) => i).sort(
+    (a, b) => (xs[a] as number) - (xs[b] as number),
+  );
   const out = new Float64Array(xs.length);
   for (let i = 0; i < order.length; ) {
     let j = i;
@@ -113,27 +118,32 @@ export function ranks(xs: readonly number[]): Float64Array {
  * value of a categorical one), and the between-bin variance of the loss ranks is compared with
  * their total variance. It is epsilon-squared, the correlation ratio η² corrected for the number
  * of bins (so noise scores about 0): the first-order (main-effect) variance share that fANOVA
- * estimates with a random forest, here estimated by binning. values[j][i] is parameter j of point
- * i (a number, or a category as a string); points without a loss are left out. Scores are in [0, 1].
+ * estimates with a random forest, here estimated by binning. cols[j][i] is parameter j of point i
+ * (a category's index when categorical[j]); points without a loss (NaN) are left out, and so are a
+ * parameter's points without a value. Scores are in [0, 1].
  */
 export function importance(
-  values: readonly (readonly unknown[])[],
-  loss: readonly (number | null)[],
+  cols: readonly Column[],
+  categorical: readonly boolean[],
+  loss: Column,
   bins = 10,
 ): number[] {
-  const rows: number[] = [];
-  for (let i = 0; i < loss.length; i++) if (loss[i] !== null && loss[i] !== undefined) rows.push(i);
-  const n = rows.length;
-  if (n < 3) return values.map(() => 0);
-  const r = ranks(rows.map((i) => loss[i] as number));
-  const mean = (n - 1) / 2;
-  let sst = 0;
-  for (const v of r) sst += (v - mean) ** 2;
-  if (sst === 0) return values.map(() => 0);
-  return values.map((col) => {
+  return cols.map((col, j) => {
+    const rows: number[] = [];
+    for (let i = 0; i < loss.length; i++) {
+      if (!Number.isNaN(loss[i] as number) && !Number.isNaN(col[i] as number)) rows.push(i);
+    }
+    const n = rows.length;
+    if (n < 3) return 0;
+    const r = ranks(rows.map((i) => loss[i] as number));
+    const mean = (n - 1) / 2;
+    let sst = 0;
+    for (const v of r) sst += (v - mean) ** 2;
+    if (sst === 0) return 0;
     const group = binsOf(
-      rows.map((i) => col[i]),
+      rows.map((i) => col[i] as number),
       Math.max(2, Math.min(bins, Math.floor(n / 2))),
+      categorical[j] === true,
     );
     const sums = new Map<number, { s: number; c: number }>();
     group.forEach((g, k) => {
@@ -151,22 +161,13 @@ export function importance(
   });
 }
 
-/** binsOf assigns each value a bin: equal-count bins of numbers, one bin per other value. */
-export function binsOf(values: readonly unknown[], bins: number): number[] {
-  const numeric = values.every((v) => typeof v === "number");
-  if (!numeric) {
-    const ids = new Map<string, number>();
-    return values.map((v) => {
-      const key = JSON.stringify(v);
-      if (!ids.has(key)) ids.set(key, ids.size);
-      return ids.get(key) as number;
-    });
-  }
-  const nums = values as readonly number[];
-  const r = ranks(nums);
-  const distinct = new Set(nums).size;
+/** binsOf assigns each value a bin: equal-count bins of numbers, or the value itself when categorical. */
+export function binsOf(values: Column, bins: number, categorical = false): number[] {
+  if (categorical) return Array.from(values);
+  const r = ranks(values);
+  const distinct = new Set(Array.from(values)).size;
   const b = Math.min(bins, distinct);
-  return Array.from(r, (rank) => Math.min(b - 1, Math.floor((rank * b) / nums.length)));
+  return Array.from(r, (rank) => Math.min(b - 1, Math.floor((rank * b) / values.length)));
 }
 
 /** niceTicks are about count round values that cover [min, max]. */

@@ -20,6 +20,16 @@ export async function getJson<T>(path: string): Promise<T> {
   return body;
 }
 
+/** getBinary reads a binary endpoint. */
+export async function getBinary(path: string): Promise<ArrayBuffer> {
+  const res = await fetch(path);
+  if (!res.ok) {
+    const body = (await res.json().catch(() => ({}))) as { error?: string };
+    throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`);
+  }
+  return res.arrayBuffer();
+}
+
 /** Stream is an open event stream. */
 export interface Stream {
   close(): void;

@@ -13,7 +13,7 @@ import type {
   RequestStreamEvents,
 } from "../wire.ts";
 import { formatNumber } from "./analysis.ts";
-import { follow, getJson, requestPath, type Stream } from "./api.ts";
+import { follow, getBinary, getJson, requestPath, type Stream } from "./api.ts";
 import { chartCanvas } from "./charts/canvas.ts";
 import { drawHistory, type Hit } from "./charts/history.ts";
 import { importanceBars } from "./charts/importance.ts";
@@ -55,8 +55,11 @@ export async function showRequest(main: HTMLElement, ns: string, name: string): 
     },
   );
   try {
-    const detail = await getJson<RequestDetail>(base);
-    page = new RequestPage(main, detail, live);
+    const [detail, points] = await Promise.all([
+      getJson<RequestDetail>(base),
+      getBinary(`${base}/points.bin`),
+    ]);
+    page = new RequestPage(main, detail, PointStore.decode(detail.params, points), live);
     for (const [k, d] of early.splice(0)) page.apply(k, d);
     page.firstPaint();
   } catch (e) {
@@ -99,11 +102,11 @@ class RequestPage {
   private hidden: string[];
   private readonly live: HTMLElement;
 
-  constructor(main: HTMLElement, detail: RequestDetail, live: HTMLElement) {
+  constructor(main: HTMLElement, detail: RequestDetail, store: PointStore, live: HTMLElement) {
     this.live = live;
     this.row = detail.row;
     this.hidden = detail.hidden;
-    this.store = new PointStore(detail.params, detail.points);
+    this.store = store;
     this.table = new PointsTable(this.store, detail.row.namespace, detail.row.name, detail.pointsPerSet);
     this.slices = sliceGrid(this.store);
     this.logY.addEventListener("change", () => this.drawCharts());
@@ -244,7 +247,7 @@ class RequestPage {
     const i = this.hit(e.clientX - rect.left, e.clientY - rect.top);
     if (i === undefined) return;
     const s = this.store;
-    const params = s.params.map((p, j) => `${p.name}=${formatNumber(Number(s.values[j]?.[i]))}`).join(", ");
+    const params = s.params.map((p, j) => `${p.name}=${show(s.value(j, i))}`).join(", ");
     this.readout.textContent = `point ${s.ids[i]} (generation ${s.generation[i]}): loss ${formatNumber(s.loss[i])}; ${params}`;
   }
 
@@ -380,6 +383,11 @@ class RequestPage {
     this.resize.disconnect();
     clearTimeout(this.drawTimer);
   }
+}
+
+/** show is a parameter value for reading. */
+function show(v: unknown): string {
+  return typeof v === "number" ? formatNumber(v) : typeof v === "string" ? v : JSON.stringify(v);
 }
 
 /** table is a plain table of text cells (or a note when empty). */

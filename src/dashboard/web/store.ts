@@ -1,121 +1,161 @@
 /**
- * PointStore holds a request's points column by column in id order, takes the live updates (new
- * points, new outcomes) and gives the charts numeric columns (categories as their index).
+ * PointStore holds a request's points in typed columns in id order (float64, NaN for "none"), as
+ * the binary points endpoint sends them (wire.ts PointsHeader): 100,000 points load without
+ * parsing, and the charts read the columns directly. It takes the live updates (new points, new
+ * outcomes) too.
  */
-import type { ParamInfo, PointColumns, PointRow, PointStateCode } from "../wire.ts";
+import { type ParamInfo, POINT_COLUMNS, type PointRow, type PointsHeader } from "../wire.ts";
 
 /** PointStore is the points of one request. */
 export class PointStore {
-  params: ParamInfo[];
-  ids: number[];
-  generation: number[];
-  state: PointStateCode[];
-  loss: (number | null)[];
-  values: unknown[][];
-  reasons: Record<string, string>;
-  /** version grows with every change (charts redraw when it moved). */
-  version = 0;
+  readonly params: ParamInfo[];
+  size = 0;
+  ids = new Float64Array(0);
+  generation = new Float64Array(0);
+  /** 0 new, 1 evaluated, 2 failed. */
+  state = new Float64Array(0);
+  /** NaN: no loss. */
+  loss = new Float64Array(0);
+  /** cols[j][i] is parameter j of point i: its value, or its index in categories[j]. */
+  cols: Float64Array[] = [];
+  /** The values of each categorical parameter (undefined for a numeric one). */
+  categories: (unknown[] | undefined)[] = [];
+  reasons: Record<string, string> = {};
   private readonly at = new Map<number, number>();
+  private readonly catIndex: (Map<string, number> | undefined)[] = [];
 
-  constructor(params: ParamInfo[], cols: PointColumns) {
-    this.params = params;
-    this.ids = cols.ids;
-    this.generation = cols.generation;
-    this.state = cols.state;
-    this.loss = cols.loss;
-    this.values = cols.values;
-    this.reasons = cols.reasons;
-    this.reindex();
+  constructor(params: ParamInfo[]) {
+    this.params = params.map((p) => ({ ...p }));
+    for (const p of this.params)
+      this.addParam(p, p.type === "categorical" ? [...(p.choices ?? [])] : undefined);
   }
 
-  private reindex(): void {
-    this.at.clear();
-    this.ids.forEach((id, i) => {
-      this.at.set(id, i);
+  private addParam(p: ParamInfo, categories: unknown[] | undefined): void {
+    this.cols.push(new Float64Array(this.ids.length).fill(Number.NaN));
+    this.categories.push(categories);
+    this.catIndex.push(categories ? new Map(categories.map((c, k) => [JSON.stringify(c), k])) : undefined);
+    if (!this.params.includes(p)) this.params.push(p);
+  }
+
+  /** decode reads the binary points (wire.ts) into a store. */
+  static decode(params: ParamInfo[], buf: ArrayBuffer): PointStore {
+    const view = new DataView(buf);
+    const length = view.getUint32(0, true);
+    const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, length))) as PointsHeader;
+    const offset = Math.ceil((4 + length) / 8) * 8;
+    const n = header.count;
+    const col = (k: number) => new Float64Array(buf, offset + k * n * 8, n);
+    const byName = new Map(params.map((p) => [p.name, p]));
+    const ordered = header.params.map((name) => byName.get(name) ?? { name, type: "float" as const });
+    const store = new PointStore([]);
+    for (const p of ordered) store.addParam({ ...p }, header.categories[p.name]);
+    store.ids = col(0);
+    store.generation = col(1);
+    store.state = col(2);
+    store.loss = col(3);
+    store.cols = header.params.map((_, j) => col(POINT_COLUMNS + j));
+    store.size = n;
+    store.reasons = header.reasons;
+    store.ids.forEach((id, i) => {
+      store.at.set(id, i);
     });
+    return store;
   }
 
-  /** size is the number of points. */
-  get size(): number {
-    return this.ids.length;
+  /** grow makes room for one more point (doubling, so appends are cheap). */
+  private grow(): void {
+    if (this.size < this.ids.length) return;
+    const cap = Math.max(16, this.ids.length * 2);
+    const bigger = (a: Float64Array) => {
+      const b = new Float64Array(cap).fill(Number.NaN);
+      b.set(a.subarray(0, this.size));
+      return b;
+    };
+    this.ids = bigger(this.ids);
+    this.generation = bigger(this.generation);
+    this.state = bigger(this.state);
+    this.loss = bigger(this.loss);
+    this.cols = this.cols.map(bigger);
   }
 
-  /** merge applies live rows (values in the order of names); it returns the ids that changed. */
-  merge(names: string[], rows: PointRow[]): number[] {
+  /** encode stores a raw parameter value in column j. */
+  private encode(j: number, v: unknown): number {
+    if (v === null || v === undefined) return Number.NaN;
+    const index = this.catIndex[j];
+    if (!index) return typeof v === "number" ? v : Number.NaN;
+    const key = JSON.stringify(v);
+    let k = index.get(key);
+    if (k === undefined) {
+      k = index.size;
+      index.set(key, k);
+      this.categories[j]?.push(v);
+    }
+    return k;
+  }
+
+  /** merge applies live rows (values in the order of names); points keep id order. */
+  merge(names: string[], rows: PointRow[]): void {
     for (const name of names) {
-      if (!this.params.some((p) => p.name === name)) {
-        this.params.push({ name, type: "float" });
-        this.values.push(new Array(this.size).fill(null));
-      }
+      if (!this.params.some((p) => p.name === name)) this.addParam({ name, type: "float" }, undefined);
     }
     const col = names.map((n) => this.params.findIndex((p) => p.name === n));
     let unordered = false;
     for (const r of rows) {
       let i = this.at.get(r.id);
       if (i === undefined) {
-        i = this.ids.length;
+        this.grow();
+        i = this.size++;
         if (i > 0 && (this.ids[i - 1] as number) > r.id) unordered = true;
-        this.ids.push(r.id);
-        this.generation.push(r.generation);
-        this.state.push(r.state);
-        this.loss.push(r.loss);
-        for (const v of this.values) v.push(null);
+        this.ids[i] = r.id;
+        for (const c of this.cols) c[i] = Number.NaN;
         this.at.set(r.id, i);
       }
       this.state[i] = r.state;
-      this.loss[i] = r.loss;
+      this.loss[i] = r.loss ?? Number.NaN;
       this.generation[i] = r.generation;
       col.forEach((j, k) => {
-        if (j >= 0) (this.values[j] as unknown[])[i as number] = r.values[k];
+        (this.cols[j] as Float64Array)[i as number] = this.encode(j, r.values[k]);
       });
       if (r.reason !== undefined) this.reasons[String(r.id)] = r.reason;
     }
     if (unordered) this.sortById();
-    this.version++;
-    return rows.map((r) => r.id);
   }
 
   private sortById(): void {
-    const order = this.ids.map((_, i) => i).sort((a, b) => (this.ids[a] as number) - (this.ids[b] as number));
-    const pick = <T>(xs: T[]) => order.map((i) => xs[i] as T);
+    const order = Array.from({ length: this.size }, (_, i) => i).sort(
+      (a, b) => (this.ids[a] as number) - (this.ids[b] as number),
+    );
+    const pick = (a: Float64Array) => {
+      const b = new Float64Array(a.length).fill(Number.NaN);
+      order.forEach((from, to) => {
+        b[to] = a[from] as number;
+      });
+      return b;
+    };
     this.ids = pick(this.ids);
     this.generation = pick(this.generation);
     this.state = pick(this.state);
     this.loss = pick(this.loss);
-    this.values = this.values.map(pick);
-    this.reindex();
+    this.cols = this.cols.map(pick);
+    this.at.clear();
+    for (let i = 0; i < this.size; i++) this.at.set(this.ids[i] as number, i);
   }
 
-  /** indexOf is the row of a point id. */
-  indexOf(id: number): number | undefined {
-    return this.at.get(id);
+  /** view is the filled part of a column (columns have room to grow). */
+  view(col: Float64Array): Float64Array {
+    return col.subarray(0, this.size);
   }
 
-  /** numeric is parameter j as numbers: categories become their index in choices (then first seen). */
-  numeric(j: number): { xs: Float64Array; labels?: string[] } {
-    const p = this.params[j] as ParamInfo;
-    const col = this.values[j] ?? [];
-    const xs = new Float64Array(col.length);
-    if (p.type !== "categorical") {
-      col.forEach((v, i) => {
-        xs[i] = typeof v === "number" ? v : Number.NaN;
-      });
-      return { xs };
-    }
-    const labels = (p.choices ?? []).map((c) => JSON.stringify(c));
-    const index = new Map(labels.map((l, i) => [l, i]));
-    col.forEach((v, i) => {
-      if (v === null || v === undefined) {
-        xs[i] = Number.NaN;
-        return;
-      }
-      const key = JSON.stringify(v);
-      if (!index.has(key)) {
-        index.set(key, labels.length);
-        labels.push(key);
-      }
-      xs[i] = index.get(key) as number;
-    });
-    return { xs, labels: labels.map((l) => l.replace(/^"(.*)"$/, "$1")) };
+  /** value is parameter j of point i as the request holds it (null: none). */
+  value(j: number, i: number): unknown {
+    const x = this.cols[j]?.[i];
+    if (x === undefined || Number.isNaN(x)) return null;
+    const cats = this.categories[j];
+    return cats ? cats[x] : x;
+  }
+
+  /** labels are the category names of parameter j (undefined for a numeric one). */
+  labels(j: number): string[] | undefined {
+    return this.categories[j]?.map((c) => (typeof c === "string" ? c : JSON.stringify(c)));
   }
 }

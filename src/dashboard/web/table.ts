@@ -88,17 +88,17 @@ export class PointsTable {
       { key: "id", title: "id", value: (i) => s.ids[i] as number },
       { key: "generation", title: "generation", value: (i) => s.generation[i] as number },
       { key: "state", title: "state", value: (i) => stateNames[s.state[i] as number] as string },
-      { key: "loss", title: "loss", value: (i) => s.loss[i] ?? null },
+      {
+        key: "loss",
+        title: "loss",
+        value: (i) => (Number.isNaN(s.loss[i] as number) ? null : (s.loss[i] as number)),
+      },
       ...s.params.map((p, j) => ({
         key: `p:${p.name}`,
         title: p.name,
         value: (i: number) => {
-          const v = s.values[j]?.[i];
-          return typeof v === "number" || typeof v === "string"
-            ? v
-            : v === null || v === undefined
-              ? null
-              : String(v);
+          const v = s.value(j, i);
+          return typeof v === "number" || typeof v === "string" ? v : v === null ? null : JSON.stringify(v);
         },
       })),
       { key: "set", title: "set", value: (i) => this.setOf(s.ids[i] as number) },

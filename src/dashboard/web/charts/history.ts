@@ -22,8 +22,8 @@ export function drawHistory(
   const { ctx, width, height } = plot;
   const frame: Frame = { left: 64, top: 10, right: width - 12, bottom: height - 36 };
   const n = store.size;
-  const ids = store.ids;
-  const loss = store.loss;
+  const ids = store.view(store.ids);
+  const loss = store.view(store.loss);
   const canLog = logY && extent(loss)[0] > 0;
   const x = scale(...padded([ids[0] ?? 0, ids[n - 1] ?? 1]), frame.left, frame.right);
   const y = scale(...padded(extent(loss), canLog), frame.bottom, frame.top, canLog);
@@ -50,8 +50,8 @@ export function drawHistory(
   }
   const px = (i: number) => x(ids[i] as number);
   const py = (i: number) => {
-    const l = loss[i];
-    return l === null || l === undefined ? Number.NaN : y(l);
+    const l = loss[i] as number;
+    return Number.isNaN(l) ? l : y(l);
   };
   const kept = gridDecimate(n, px, py, width, height, 2);
   ctx.globalAlpha = 0.7;

@@ -11,17 +11,19 @@ const MAX_POINTS = 20_000;
 /** importanceBars renders the importance of each parameter, the largest first. */
 export function importanceBars(store: PointStore): HTMLElement {
   const evaluated: number[] = [];
-  store.loss.forEach((l, i) => {
-    if (l !== null) evaluated.push(i);
-  });
+  for (let i = 0; i < store.size; i++) if (!Number.isNaN(store.loss[i] as number)) evaluated.push(i);
+  if (evaluated.length < 3)
+    return h("p", { className: "muted" }, "Importance needs at least 3 evaluated points.");
   const step = Math.max(1, evaluated.length / MAX_POINTS);
   const rows: number[] = [];
   for (let k = 0; k < evaluated.length; k += step) rows.push(evaluated[Math.floor(k)] as number);
-  const values = store.values.map((col) => rows.map((i) => col[i]));
-  const loss = rows.map((i) => store.loss[i] as number);
-  const scores = importance(values, loss);
+  const pick = (col: Float64Array) => Float64Array.from(rows, (i) => col[i] as number);
+  const scores = importance(
+    store.cols.map(pick),
+    store.categories.map((c) => c !== undefined),
+    pick(store.loss),
+  );
   const order = scores.map((_, j) => j).sort((a, b) => (scores[b] as number) - (scores[a] as number));
-  if (rows.length < 3) return h("p", { className: "muted" }, "Importance needs at least 3 evaluated points.");
   return h(
     "ul",
     {

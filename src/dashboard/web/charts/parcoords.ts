@@ -15,7 +15,13 @@ export function drawParallel(canvas: HTMLCanvasElement, store: PointStore, direc
   const { ctx, width, height } = plot;
   const top = 28;
   const bottom = height - 24;
-  const cols = store.params.map((p, j) => ({ name: p.name, log: p.log === true, ...store.numeric(j) }));
+  const cols = store.params.map((p, j) => ({
+    name: p.name,
+    log: p.log === true,
+    xs: store.view(store.cols[j] as Float64Array),
+    labels: store.labels(j),
+  }));
+  const loss = store.view(store.loss);
   const axesCount = cols.length + 1;
   const left = 56;
   const right = width - 56;
@@ -25,8 +31,8 @@ export function drawParallel(canvas: HTMLCanvasElement, store: PointStore, direc
     const log = c.log && extent(c.xs)[0] > 0;
     return scale(...padded(extent(c.xs), log, 0.02), bottom, top, log);
   });
-  const lossScale = scale(...padded(extent(store.loss), false, 0.02), bottom, top);
-  const lines = lineSample(store.loss, direction);
+  const lossScale = scale(...padded(extent(loss), false, 0.02), bottom, top);
+  const lines = lineSample(loss, direction);
   const table = viridisTable(64);
   const buckets: number[][] = table.map(() => []);
   lines.forEach((i, k) => {
@@ -52,7 +58,7 @@ export function drawParallel(canvas: HTMLCanvasElement, store: PointStore, direc
         else ctx.moveTo(px, py);
         started = true;
       });
-      const l = store.loss[i] as number;
+      const l = loss[i] as number;
       if (started) ctx.lineTo(left + cols.length * gap, lossScale(l));
     }
     ctx.stroke();

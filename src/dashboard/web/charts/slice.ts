@@ -22,20 +22,22 @@ export function drawSlice(canvas: HTMLCanvasElement, store: PointStore, j: numbe
   const frame: Frame = { left: 56, top: 8, right: width - 10, bottom: height - 36 };
   const p = store.params[j];
   if (!p) return;
-  const { xs, labels } = store.numeric(j);
+  const xs = store.view(store.cols[j] as Float64Array);
+  const labels = store.labels(j);
+  const loss = store.view(store.loss);
   const log = !labels && p.log === true && extent(xs)[0] > 0;
   const x = labels
     ? scale(-0.5, Math.max(0.5, labels.length - 0.5), frame.left, frame.right)
     : scale(...padded(extent(xs), log), frame.left, frame.right, log);
-  const y = scale(...padded(extent(store.loss)), frame.bottom, frame.top);
+  const y = scale(...padded(extent(loss)), frame.bottom, frame.top);
   axes(plot, frame, x, y, { x: p.name, y: "loss" }, labels);
   const n = store.size;
   // Categories: spread the points a little around their value so they do not hide each other.
   const jitter = (i: number) => (labels ? (((i * 2654435761) % 1000) / 1000 - 0.5) * 0.5 : 0);
   const px = (i: number) => x((xs[i] as number) + jitter(i));
   const py = (i: number) => {
-    const l = store.loss[i];
-    return l === null || l === undefined ? Number.NaN : y(l);
+    const l = loss[i] as number;
+    return Number.isNaN(l) ? l : y(l);
   };
   const kept = gridDecimate(n, px, py, width, height, 2);
   const table = viridisTable(32);
