@@ -36,6 +36,16 @@ export function replace(el: Element, ...children: (Child | Child[])[]): void {
   append(el, children);
 }
 
+/**
+ * keepFocus re-renders (fn) without losing the keyboard focus: an element with a data-key that
+ * had the focus gives it to its replacement with the same key.
+ */
+export function keepFocus(fn: () => void): void {
+  const key = document.activeElement?.getAttribute("data-key");
+  fn();
+  if (key) (document.querySelector(`[data-key="${CSS.escape(key)}"]`) as HTMLElement | null)?.focus();
+}
+
 /** age is how long ago an RFC 3339 time was, as kubectl shows it (42s, 5m, 3h, 2d). */
 export function age(time: string | undefined, now = Date.now()): string {
   if (!time) return "–";

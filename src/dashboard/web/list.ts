@@ -5,7 +5,7 @@
 import type { ListStreamEvents, RequestRow } from "../wire.ts";
 import { formatNumber } from "./analysis.ts";
 import { follow, getJson, type Stream } from "./api.ts";
-import { age, h, replace } from "./dom.ts";
+import { age, h, keepFocus, replace } from "./dom.ts";
 
 type Key = "namespace" | "name" | "phase" | "method" | "progress" | "best" | "age";
 
@@ -74,7 +74,8 @@ export async function showList(main: HTMLElement): Promise<Stream> {
   const head = h("tr");
   const body = h("tbody");
   const status = h("p", { className: "muted", "aria-live": "polite" });
-  const render = () => {
+  const render = () => keepFocus(draw);
+  const draw = () => {
     const q = text.value.trim().toLowerCase();
     const shown = [...rows.values()].filter(
       (r) =>
@@ -101,6 +102,7 @@ export async function showList(main: HTMLElement): Promise<Stream> {
             {
               type: "button",
               className: "sort",
+              "data-key": `sort:${c.key}`,
               onclick: () => {
                 descending = sortKey === c.key ? !descending : false;
                 sortKey = c.key;
@@ -122,7 +124,14 @@ export async function showList(main: HTMLElement): Promise<Stream> {
           h(
             "td",
             {},
-            h("a", { href: `#/r/${encodeURIComponent(r.namespace)}/${encodeURIComponent(r.name)}` }, r.name),
+            h(
+              "a",
+              {
+                href: `#/r/${encodeURIComponent(r.namespace)}/${encodeURIComponent(r.name)}`,
+                "data-key": `request:${r.namespace}/${r.name}`,
+              },
+              r.name,
+            ),
           ),
           h("td", { title: r.message }, phaseBadge(r.phase)),
           h("td", {}, r.method),

@@ -13,7 +13,7 @@ let current: Stream | undefined;
 let routeId = 0;
 
 /** route shows the page of the current hash. */
-async function route(): Promise<void> {
+async function route(navigated = false): Promise<void> {
   const hash = location.hash;
   // In-page section links (#history) belong to the request page: leave it as it is.
   if (hash && !hash.startsWith("#/")) return;
@@ -52,7 +52,8 @@ async function route(): Promise<void> {
       ),
     );
   }
-  main.focus({ preventScroll: true });
+  // After a navigation, the focus moves to the new page's content (as a page load would put it at the top).
+  if (navigated) main.focus({ preventScroll: true });
 }
 
 /** theme applies and remembers the light or dark theme (default: the system's). */
@@ -75,5 +76,5 @@ function setupTheme(): void {
 }
 
 setupTheme();
-window.addEventListener("hashchange", () => void route());
+window.addEventListener("hashchange", () => void route(true));
 void route();

@@ -6,7 +6,7 @@
 
 import { formatNumber } from "./analysis.ts";
 import { requestPath } from "./api.ts";
-import { h, replace } from "./dom.ts";
+import { h, keepFocus, replace } from "./dom.ts";
 import type { PointStore } from "./store.ts";
 
 const ROW = 26;
@@ -108,6 +108,10 @@ export class PointsTable {
 
   /** refresh sorts and filters again (after a change) and redraws. */
   refresh(): void {
+    keepFocus(() => this.draw());
+  }
+
+  private draw(): void {
     const s = this.store;
     this.columns = this.makeColumns();
     const want = stateNames.indexOf(this.filter);
@@ -145,7 +149,16 @@ export class PointsTable {
             scope: "col",
             "aria-sort": c.key === this.sortKey ? (this.descending ? "descending" : "ascending") : "none",
           },
-          h("button", { type: "button", className: "sort", onclick: () => this.sortBy(c.key) }, c.title),
+          h(
+            "button",
+            {
+              type: "button",
+              className: "sort",
+              "data-key": `sort:${c.key}`,
+              onclick: () => this.sortBy(c.key),
+            },
+            c.title,
+          ),
         ),
       ),
     );

@@ -53,10 +53,6 @@ export function drawHistory(
     const l = loss[i] as number;
     return Number.isNaN(l) ? l : y(l);
   };
-  const kept = gridDecimate(n, px, py, width, height, 2);
-  ctx.globalAlpha = 0.7;
-  dots(ctx, kept, px, py, cssVar("--points"), 3);
-  ctx.globalAlpha = 1;
   const best = bestSoFar(loss, direction);
   const steps = stepChanges(best);
   ctx.strokeStyle = okabeIto.vermillion;
@@ -72,6 +68,11 @@ export function drawHistory(
     }
   });
   ctx.stroke();
+  // The points on top of the line: the points that set a new best lie on it.
+  const kept = gridDecimate(n, px, py, width, height, 2);
+  ctx.globalAlpha = 0.75;
+  dots(ctx, kept, px, py, cssVar("--points"), 3);
+  ctx.globalAlpha = 1;
   ctx.restore();
   canvas.dataset.drawn = String(kept.length);
   canvas.setAttribute(
