@@ -260,7 +260,8 @@ describe("kubectl hpo dashboard in headless Chromium", () => {
     await page.keyboard.press("Tab");
     expect(await page.evaluate("document.activeElement?.textContent")).toBe("Skip to content");
     // Tab reaches the filter, typing narrows the list, Tab reaches the request's link, Enter opens it.
-    const focused = (sel: string) => page.locator(sel).evaluate((el) => el === el.ownerDocument.activeElement);
+    const focused = (sel: string) =>
+      page.locator(sel).evaluate((el) => el === el.ownerDocument.activeElement);
     for (let i = 0; i < 10 && !(await focused("#filter")); i++) await page.keyboard.press("Tab");
     await page.keyboard.type(name);
     const link = `a[data-key="request:${ns}/${name}"]`;
