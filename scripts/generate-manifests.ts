@@ -28,6 +28,7 @@ export const RBAC_RULE_FILES = [
   "leader_election_role.yaml",
   "hporequest_editor_role.yaml",
   "hporequest_viewer_role.yaml",
+  "api_role.yaml",
 ];
 
 /** copies lists every copy the project keeps, relative to base (the repository). */

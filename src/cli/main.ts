@@ -4,6 +4,7 @@
  *
  *   hpo-operator run        run the operator (the reconciler)
  *   hpo-operator generate   a built-in method as an iDDS steering container
+ *   hpo-operator api        serve the iDDS HPO REST API (docs/idds-api.md)
  *   hpo-operator validate   check HPORequest manifests offline
  *
  * No stack trace reaches the user: see toplevel.ts (HPO_DEBUG=1 shows them).
@@ -16,6 +17,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Program> }
   run: {
     summary: "run the operator (the reconciler of HPORequests)",
     load: async () => (await import("./run.ts")).runOperator,
+  },
+  api: {
+    summary: "serve the iDDS HPO REST API (idds-client) over HTTPS, with Kubernetes authentication",
+    load: async () => (await import("./api.ts")).runApi,
   },
   validate: {
     summary: "check HPORequest and HyperParameterSet manifests offline (CI, pre-commit hooks)",

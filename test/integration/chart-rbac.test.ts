@@ -114,6 +114,7 @@ beforeAll(async () => {
     "operator.imagePullTimeout": "2s",
     "operator.generationRetryBase": "200ms",
     "operator.logLevel": "debug",
+    "api.enabled": "false", // the operator's RBAC alone (chart-api.test.ts runs the API server's)
   });
   for (const o of objects.filter((x) => RBAC_KINDS.includes(x.kind))) {
     kubectlOk(["apply", "-f", "-"], JSON.stringify(o));
@@ -277,7 +278,7 @@ describe("the chart's RBAC (namespace scope, leader election on)", () => {
 describe("the chart's RBAC (cluster scope)", () => {
   it("grants the same permissions in every namespace, and nothing cluster-scoped", () => {
     const rel = `${release}-all`;
-    const all = renderChart(rel, releaseNs, {});
+    const all = renderChart(rel, releaseNs, { "api.enabled": "false" });
     const clusterRole = find(all, "ClusterRole", `${rel}-hpo-operator`);
     const binding = find(all, "ClusterRoleBinding");
     expect(binding.roleRef.name).toBe(clusterRole.metadata.name);

@@ -19,6 +19,7 @@ import {
   find,
   helm,
   type Manifest,
+  operatorPart,
   parseManifests,
   permissionsOf,
   renderChart,
@@ -119,9 +120,12 @@ describe("helm lint", () => {
 });
 
 describe("helm template, default values", () => {
+  /** all is the whole release; objects the operator's part (chart-api.test.ts checks the API server's). */
+  let all: Manifest[] = [];
   let objects: Manifest[] = [];
   beforeAll(() => {
-    objects = renderChart("hpo-operator", releaseNs);
+    all = renderChart("hpo-operator", releaseNs);
+    objects = operatorPart(all);
   });
 
   it("renders the CRDs of crds/, unchanged", () => {
@@ -133,7 +137,7 @@ describe("helm template, default values", () => {
   });
 
   it("renders exactly the expected objects", () => {
-    const names = objects
+    const names = all
       .filter((o) => o.kind !== "CustomResourceDefinition")
       .map((o) => `${o.kind} ${o.metadata.name}${o.metadata.namespace ? ` -n ${o.metadata.namespace}` : ""}`);
     expect(names.sort()).toEqual(
@@ -147,6 +151,12 @@ describe("helm template, default values", () => {
         `RoleBinding hpo-operator-leader-election -n ${releaseNs}`,
         `Service hpo-operator-metrics -n ${releaseNs}`,
         `Deployment hpo-operator -n ${releaseNs}`,
+        `ServiceAccount hpo-operator-api -n ${releaseNs}`,
+        "ClusterRole hpo-operator-api",
+        "ClusterRoleBinding hpo-operator-api",
+        `Secret hpo-operator-api-tls -n ${releaseNs}`,
+        `Service hpo-operator-api -n ${releaseNs}`,
+        `Deployment hpo-operator-api -n ${releaseNs}`,
       ].sort(),
     );
   });
@@ -231,17 +241,17 @@ describe("helm template, default values", () => {
   });
 
   it("applies to the control plane (server-side dry run) with no Pod Security warning", () => {
-    const r = dryRun(objects);
-    for (const o of objects)
-      expect(r.stdout).toContain(`${o.metadata.name} serverside-applied (server dry run)`);
+    const r = dryRun(all);
+    for (const o of all) expect(r.stdout).toContain(`${o.metadata.name} serverside-applied (server dry run)`);
     expect(r.stderr).not.toMatch(/violate PodSecurity/);
   });
 });
 
 describe("helm template, non-default values", () => {
+  let all: Manifest[] = [];
   let objects: Manifest[] = [];
   beforeAll(() => {
-    objects = parseManifests(
+    all = parseManifests(
       (() => {
         const r = helm([
           "template",
@@ -256,6 +266,7 @@ describe("helm template, non-default values", () => {
         return r.stdout;
       })(),
     );
+    objects = operatorPart(all);
   });
 
   it("namespace scope: a Role per served namespace and no cluster-wide permission", () => {
@@ -361,8 +372,8 @@ describe("helm template, non-default values", () => {
   });
 
   it("applies to the control plane (server-side dry run; the ServiceMonitor needs the Prometheus Operator)", () => {
-    const rest = objects.filter((o) => o.kind !== "ServiceMonitor");
-    expect(objects.length - rest.length).toBe(1);
+    const rest = all.filter((o) => o.kind !== "ServiceMonitor");
+    expect(all.length - rest.length).toBe(1);
     const r = dryRun(rest);
     expect(r.stdout.split("\n").filter((l) => l.includes("(server dry run)"))).toHaveLength(rest.length);
     expect(r.stderr).not.toMatch(/violate PodSecurity/);
@@ -371,7 +382,7 @@ describe("helm template, non-default values", () => {
 
 describe("helm template, other switches", () => {
   it("leader election off: one pod, Recreate updates, no Lease permission", () => {
-    const objects = renderChart("solo", releaseNs, { "leaderElection.enabled": "false" });
+    const objects = operatorPart(renderChart("solo", releaseNs, { "leaderElection.enabled": "false" }));
     const d = find(objects, "Deployment");
     expect(d.spec.strategy).toEqual({ type: "Recreate" });
     expect(envOf(d).HPO_LEADER_ELECT).toBe("false");
@@ -379,7 +390,9 @@ describe("helm template, other switches", () => {
   });
 
   it("metrics off: no Service, no port, the operator serves no /metrics", () => {
-    const objects = renderChart("quiet", releaseNs, { "metrics.enabled": "false", "rbac.create": "false" });
+    const objects = operatorPart(
+      renderChart("quiet", releaseNs, { "metrics.enabled": "false", "rbac.create": "false" }),
+    );
     expect(objects.filter((o) => o.kind === "Service" || o.kind.includes("Role"))).toEqual([]);
     const d = find(objects, "Deployment");
     expect(container(d).ports.map((p: { name: string }) => p.name)).toEqual(["health"]);

@@ -12,19 +12,29 @@ import { parse, stringify } from "yaml";
 import { flags, parseConfig } from "../../src/operator/config.ts";
 import { repoRoot } from "../support/controlplane.ts";
 import { kubectl, kubectlOk } from "../support/kubectl.ts";
-import { find, type Manifest, parseManifests, permissionsOf, renderChart } from "../support/tools.ts";
+import {
+  find,
+  type Manifest,
+  operatorPart,
+  parseManifests,
+  permissionsOf,
+  renderChart,
+} from "../support/tools.ts";
 
 /** kustomize renders a kustomization folder with kubectl's built-in kustomize. */
 function kustomize(dir: string): Manifest[] {
   return parseManifests(kubectlOk(["kustomize", dir]));
 }
 
+/** all is config/default; objects its operator part (the API server's is checked on its own). */
+let all: Manifest[] = [];
 let objects: Manifest[] = [];
 let tmp = "";
 const NS = "hpo-system";
 
 beforeAll(() => {
-  objects = kustomize(join(repoRoot, "config/default"));
+  all = kustomize(join(repoRoot, "config/default"));
+  objects = operatorPart(all);
   tmp = mkdtempSync(join(tmpdir(), "hpo-kustomize-"));
 });
 
@@ -35,7 +45,7 @@ afterAll(() => {
 
 describe("config/default", () => {
   it("renders the CRDs of crds/, the RBAC, the operator and its metrics Service in hpo-system", () => {
-    const names = objects.map(
+    const names = all.map(
       (o) => `${o.kind} ${o.metadata.name}${o.metadata.namespace ? ` -n ${o.metadata.namespace}` : ""}`,
     );
     expect(names.sort()).toEqual(
@@ -52,6 +62,11 @@ describe("config/default", () => {
         "ClusterRole hpo-operator-hporequest-viewer-role",
         `Service hpo-operator-controller-manager-metrics-service -n ${NS}`,
         `Deployment hpo-operator-controller-manager -n ${NS}`,
+        `ServiceAccount hpo-operator-api-server -n ${NS}`,
+        "ClusterRole hpo-operator-api-role",
+        "ClusterRoleBinding hpo-operator-api-rolebinding",
+        `Service hpo-operator-api -n ${NS}`,
+        `Deployment hpo-operator-api-server -n ${NS}`,
       ].sort(),
     );
     for (const crd of objects.filter((o) => o.kind === "CustomResourceDefinition")) {
@@ -113,15 +128,18 @@ describe("config/default", () => {
     const doc = parse(readFileSync(k, "utf8"));
     doc.images = [{ name: "controller", newName: "registry.example/hpo", newTag: "v9.9.9" }];
     writeFileSync(k, stringify(doc));
-    const c = find(kustomize(join(copy, "default")), "Deployment").spec.template.spec.containers[0];
+    const rendered = kustomize(join(copy, "default"));
+    const c = find(operatorPart(rendered), "Deployment").spec.template.spec.containers[0];
     expect(c.image).toBe("registry.example/hpo:v9.9.9");
+    const api = find(rendered, "Deployment", "hpo-operator-api-server").spec.template.spec.containers[0];
+    expect(api.image).toBe(c.image);
     expect(c.env.find((e: { name: string }) => e.name === "HPO_OPERATOR_IMAGE").value).toBe(c.image);
   });
 
   it("applies to the control plane (server-side dry run) with no Pod Security warning", () => {
     // Namespaced objects need their namespace to exist for the dry run: create it for real.
     kubectlOk(["apply", "--server-side", "-f", "-"], JSON.stringify(find(objects, "Namespace")));
-    const rest = objects.filter((o) => o.kind !== "Namespace");
+    const rest = all.filter((o) => o.kind !== "Namespace");
     const stream = rest.map((o) => `---\n${JSON.stringify(o)}\n`).join("");
     const r = kubectl(["apply", "--server-side", "--force-conflicts", "--dry-run=server", "-f", "-"], stream);
     expect(r.stderr).not.toMatch(/violate PodSecurity|error/i);

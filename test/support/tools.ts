@@ -103,6 +103,19 @@ export function find(objects: Manifest[], kind: string, name?: string): Manifest
   return found[0] as Manifest;
 }
 
+/** isApiServerObject tells the iDDS API server's objects (component api) from the operator's. */
+export function isApiServerObject(o: Manifest): boolean {
+  return (
+    o.metadata.labels?.["app.kubernetes.io/component"] === "api" ||
+    /api-(role|rolebinding|server)$/.test(o.metadata.name)
+  );
+}
+
+/** operatorPart keeps the objects that are not the API server's. */
+export function operatorPart(objects: Manifest[]): Manifest[] {
+  return objects.filter((o) => !isApiServerObject(o));
+}
+
 /** Permission is one (API group, resource[/subresource], verb) that RBAC grants or a call needs. */
 export type Permission = `${string}|${string}|${string}`;
 

@@ -80,3 +80,42 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- define "hpo-operator.leaderElectionRules" -}}
 {{- (.Files.Get "files/rbac/leader_election_role.yaml" | fromYaml).rules | toYaml }}
 {{- end }}
+
+{{/* The iDDS API server's name, labels and selector: another app name, so that the operator's
+selector never matches its pods. */}}
+{{- define "hpo-operator.apiName" -}}
+{{- printf "%s-api" (include "hpo-operator.fullname" .) | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{- define "hpo-operator.apiSelectorLabels" -}}
+app.kubernetes.io/name: {{ printf "%s-api" (include "hpo-operator.name" .) | trunc 63 | trimSuffix "-" }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/component: api
+{{- end }}
+
+{{- define "hpo-operator.apiLabels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" | trunc 63 | trimSuffix "-" }}
+{{ include "hpo-operator.apiSelectorLabels" . }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{- define "hpo-operator.apiServiceAccountName" -}}
+{{- default (include "hpo-operator.apiName" .) .Values.api.serviceAccount.name }}
+{{- end }}
+
+{{- define "hpo-operator.apiTlsSecret" -}}
+{{- default (printf "%s-tls" (include "hpo-operator.apiName" .)) .Values.api.tls.existingSecret }}
+{{- end }}
+
+{{/* The API server's rules (config/rbac/api_role.yaml): those of one group kind, "hpo" or "reviews". */}}
+{{- define "hpo-operator.apiRules" -}}
+{{- $want := index . 1 }}
+{{- $rules := list }}
+{{- range ((index . 0).Files.Get "files/rbac/api_role.yaml" | fromYaml).rules }}
+{{- if eq (has "hpo.dev" .apiGroups) (eq $want "hpo") }}
+{{- $rules = append $rules . }}
+{{- end }}
+{{- end }}
+{{- $rules | toYaml }}
+{{- end }}
