@@ -13,6 +13,7 @@
  *   - warm: the page opened again while the server still follows the request (each a new tab).
  *
  *   npm run bench:dashboard [-- --points=100000 --dims=20 --runs=5]
+ *   (--serve: then keep the dashboard and its control plane running, to look at it, until Ctrl-C)
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
@@ -32,6 +33,7 @@ const { values } = parseArgs({
     points: { type: "string", default: "100000" },
     dims: { type: "string", default: "20" },
     runs: { type: "string", default: "5" },
+    serve: { type: "boolean", default: false },
   },
 });
 const POINTS = Number(values.points);
@@ -121,31 +123,49 @@ const url = `${served.url}#/r/${NS}/${NAME}`;
 const browser = await launchChromium();
 
 /** paint opens the page in a new tab and returns the first-paint mark (ms from navigation start). */
-async function paint(): Promise<{ ms: number; errors: string[]; drawn: string }> {
+async function paint(): Promise<{
+  ms: number;
+  errors: string[];
+  drawn: string;
+  marks: Record<string, number>;
+}> {
   const { page, errors } = await openPage(browser, { width: 1280, height: 900 });
   await page.goto(url);
   await page.waitForSelector("body[data-painted]", { timeout: 120_000 });
-  const ms = await page.evaluate(() => performance.getEntriesByName("hpo:first-paint")[0]?.startTime ?? -1);
+  const marks = await page.evaluate<Record<string, number>>(
+    `Object.fromEntries(["data", "draw-start", "drawn", "first-paint"].map((m) => [m, Math.round(performance.getEntriesByName("hpo:" + m)[0]?.startTime ?? -1)]))`,
+  );
+  const ms = marks["first-paint"] ?? -1;
   const drawn = await page.evaluate<string>(
     '[...document.querySelectorAll("canvas")].map((c) => c.dataset.drawn).join(",")',
   );
   await page.context().close();
-  return { ms, errors, drawn };
+  return { ms, errors, drawn, marks };
 }
 
 const cold = await paint();
-log(`cold first paint ${cold.ms.toFixed(0)} ms`);
+log(`cold first paint ${cold.ms.toFixed(0)} ms (marks ${JSON.stringify(cold.marks)}; drawn ${cold.drawn})`);
 const warm: number[] = [];
+const marks: Record<string, number>[] = [cold.marks];
 const errors = [...cold.errors];
 for (let i = 0; i < RUNS; i++) {
   const r = await paint();
   warm.push(r.ms);
   errors.push(...r.errors);
-  log(`warm first paint ${r.ms.toFixed(0)} ms (drawn: ${r.drawn})`);
+  marks.push(r.marks);
+  log(`warm first paint ${r.ms.toFixed(0)} ms (marks ${JSON.stringify(r.marks)})`);
 }
-const detailStart = performance.now();
-const detail = await fetch(`${served.url}api/requests/${NS}/${NAME}`).then((r) => r.arrayBuffer());
-const detailMs = performance.now() - detailStart;
+const timed = async (path: string) => {
+  const t = performance.now();
+  const body = await fetch(`${served.url}api/requests/${NS}/${NAME}${path}`).then((r) => r.arrayBuffer());
+  return { bytes: body.byteLength, ms: Math.round(performance.now() - t) };
+};
+const detail = await timed("");
+const binary = await timed("/points.bin");
+if (values.serve) {
+  process.stdout.write(`serving ${url} until Ctrl-C\n`);
+  await new Promise((r) => process.once("SIGINT", r));
+}
 await browser.close();
 await served.close();
 kube.close();
@@ -162,8 +182,10 @@ const result = {
     warmP50: Math.round(percentile(warm, 50)),
     warmMax: Math.round(Math.max(...warm)),
   },
-  detailResponse: { bytes: detail.byteLength, ms: Math.round(detailMs) },
+  responses: { detail, binary },
   drawn: cold.drawn,
+  /** ms from navigation start: the data in, drawing started, drawn, the next frame; cold first. */
+  marks,
   consoleErrors: errors,
   targetMs: TARGET_MS,
 };
@@ -178,7 +200,19 @@ writeSection(
 |---|---|---|---|
 | first paint, cold (the server lists the ${sets} sets first) | ${result.firstPaintMs.cold} ms | <= ${TARGET_MS} ms | ${met(result.firstPaintMs.cold)} |
 | first paint, warm (the server follows the request), p50 and max of ${RUNS} | ${result.firstPaintMs.warmP50} ms; ${result.firstPaintMs.warmMax} ms | <= ${TARGET_MS} ms | ${met(result.firstPaintMs.warmMax)} |
-| the page's data (GET api/requests/NS/NAME), warm | ${(detail.byteLength / 1e6).toFixed(1)} MB in ${result.detailResponse.ms} ms | | |
+| the page's data, warm: the request (JSON); the points (binary) | ${(detail.bytes / 1e3).toFixed(0)} kB in ${detail.ms} ms; ${(binary.bytes / 1e6).toFixed(1)} MB in ${binary.ms} ms | | |
+| where the time goes, warm p50 (ms from navigation start): data in; drawn; next frame | ${[
+    "data",
+    "drawn",
+    "first-paint",
+  ]
+    .map((k) =>
+      percentile(
+        marks.slice(1).map((m) => m[k] ?? 0),
+        50,
+      ),
+    )
+    .join("; ")} | | |
 | points drawn (history, parallel coordinates, slices) | ${cold.drawn} | | |
 | console errors | ${errors.length} | 0 | ${errors.length === 0 ? "yes" : "**no**"} |`,
 );

@@ -179,7 +179,9 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
         event === "upsert"
           ? (data as { row: RequestRow }).row.namespace
           : (data as { namespace: string }).namespace;
-      void may(ns).then((ok) => ok && stream.send(event, data));
+      void may(ns)
+        .then((ok) => ok && stream.send(event, data))
+        .catch(() => {}); // a review that failed shows nothing
     });
     stream.send("snapshot", { rows: await visible(req, requests.rows()) });
     await stream.closed;
@@ -270,6 +272,10 @@ function fail(res: ServerResponse, e: unknown): void {
 
 function describe(e: unknown): [number, string] {
   if (e instanceof HttpError) return [e.status, e.message];
+  // The authorise hook's refusals (such as a 401 for a missing or refused token) keep their status.
+  const status = (e as { status?: unknown }).status;
+  if (e instanceof Error && typeof status === "number" && status >= 400 && status < 500)
+    return [status, e.message];
   if (e instanceof RequestNotFoundError) return [404, e.message];
   if (e instanceof ForbiddenError)
     return [

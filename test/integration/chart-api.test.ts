@@ -121,10 +121,12 @@ describe("the chart's API server (default values)", () => {
     ]);
   });
 
-  it("namespace scope: the reviews cluster-wide, the hpo.dev rules in a Role per served namespace", () => {
+  it("namespace scope: the reviews cluster-wide, the other rules in a Role per served namespace", () => {
     const objects = apiPart(renderChart("scoped", releaseNs, { watchNamespaces: `{${teamNs}}` }));
-    const reviews = source().filter((r: { apiGroups: string[] }) => !r.apiGroups.includes("hpo.dev"));
-    const hpo = source().filter((r: { apiGroups: string[] }) => r.apiGroups.includes("hpo.dev"));
+    const isReview = (r: { apiGroups: string[] }) =>
+      r.apiGroups.includes("authentication.k8s.io") || r.apiGroups.includes("authorization.k8s.io");
+    const reviews = source().filter(isReview);
+    const hpo = source().filter((r: { apiGroups: string[] }) => !isReview(r));
     expect(permissionsOf(find(objects, "ClusterRole").rules)).toEqual(permissionsOf(reviews));
     const role = find(objects, "Role");
     expect(role.metadata.namespace).toBe(teamNs);

@@ -20,6 +20,7 @@ import { KubeClient, loadKubeConfig } from "../../src/runtime/client.ts";
 import { launchChromium, openPage, type WatchedPage } from "../support/browser.ts";
 import { repoRoot } from "../support/controlplane.ts";
 import { applyRequest, points, setOfPoint, waitFor, waitForPoints } from "../support/hpo.ts";
+import { type ApiProcess, httpsCall, startApiProcess } from "../support/idds-api.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
 
@@ -334,5 +335,76 @@ describe("the dashboard handler with an authorise hook (the in-cluster case)", (
     expect(asked).toContain(`alice get hporequests ${ns}`);
     expect((await fetch(`${base}/`)).headers.get("content-security-policy")).toMatch(/default-src 'self'/);
     expect((await fetch(`${base}`, { redirect: "manual" })).headers.get("location")).toBe("/dashboard/");
+  });
+});
+
+describe("the dashboard in hpo-operator api, behind a login that adds the user's token", () => {
+  let api: ApiProcess;
+  let viewer = "";
+  let stranger = "";
+
+  beforeAll(async () => {
+    // A viewer may read requests and sets in ns (not events); a stranger nothing.
+    kubectlOk(["create", "serviceaccount", "-n", ns, "viewer"]);
+    kubectlOk(["create", "serviceaccount", "-n", ns, "stranger"]);
+    kubectlOk([
+      "create",
+      "role",
+      "-n",
+      ns,
+      "hpo-viewer",
+      "--verb=get,list,watch",
+      "--resource=hporequests.hpo.dev,hyperparametersets.hpo.dev",
+    ]);
+    kubectlOk([
+      "create",
+      "rolebinding",
+      "-n",
+      ns,
+      "hpo-viewer",
+      "--role=hpo-viewer",
+      `--serviceaccount=${ns}:viewer`,
+    ]);
+    const token = (sa: string) => kubectlOk(["create", "token", "-n", ns, sa, "--duration=1h"]).trim();
+    viewer = token("viewer");
+    stranger = token("stranger");
+    api = await startApiProcess({ kubeconfig: inject("kubeconfig"), args: [`--namespaces=${ns}`] });
+  }, 120_000);
+  afterAll(async () => {
+    await api?.kill("SIGTERM");
+  });
+
+  it("serves the pages under /dashboard to a user with the right, hiding what they may not read", async () => {
+    const base = `https://127.0.0.1:${api.port}/dashboard/`;
+    const w = await openPage(browser, {
+      headers: { Authorization: `Bearer ${viewer}` },
+      ignoreHTTPSErrors: true,
+    });
+    await w.page.goto(base);
+    await w.page.waitForSelector(`tr[data-request="${ns}/${name}"]`);
+    await w.page.goto(`${base}#/r/${ns}/${name}`);
+    await w.page.waitForSelector("body[data-painted]");
+    expect(await w.page.locator("#events").textContent()).toMatch(
+      /Events are hidden: you may not list events/,
+    );
+    await w.page.screenshot({ path: join(shots, "api-request.png") });
+    expect(w.errors).toEqual([]);
+    await w.page.context().close();
+  });
+
+  it("refuses a user without the right (403) and a browser without a token (401), saying why", async () => {
+    const path = `/dashboard/api/requests/${ns}/${name}`;
+    const forbidden = await httpsCall(api, "GET", path, { Authorization: `Bearer ${stranger}` });
+    expect(forbidden.status).toBe(403);
+    expect(JSON.parse(forbidden.body).error).toBe(
+      `you may not read HPORequests and HyperParameterSets in namespace ${ns}`,
+    );
+    const list = await httpsCall(api, "GET", "/dashboard/api/requests", {
+      Authorization: `Bearer ${stranger}`,
+    });
+    expect(JSON.parse(list.body).rows).toEqual([]);
+    const anonymous = await httpsCall(api, "GET", path);
+    expect(anonymous.status).toBe(401);
+    expect(JSON.parse(anonymous.body).error).toMatch(/no token: send a Kubernetes token/);
   });
 });

@@ -33,11 +33,21 @@ export interface WatchedPage {
 /** openPage opens a page that records its console errors and page errors. */
 export async function openPage(
   browser: Browser,
-  options: { width?: number; height?: number; colorScheme?: "light" | "dark" } = {},
+  options: {
+    width?: number;
+    height?: number;
+    colorScheme?: "light" | "dark";
+    /** Headers on every request (as a login proxy in front of the server adds them). */
+    headers?: Record<string, string>;
+    /** Trust a self-signed serving certificate. */
+    ignoreHTTPSErrors?: boolean;
+  } = {},
 ): Promise<WatchedPage> {
   const context = await browser.newContext({
     viewport: { width: options.width ?? 1280, height: options.height ?? 900 },
     colorScheme: options.colorScheme ?? "light",
+    extraHTTPHeaders: options.headers,
+    ignoreHTTPSErrors: options.ignoreHTTPSErrors,
   });
   const page = await context.newPage();
   const errors: string[] = [];

@@ -1,8 +1,9 @@
 /**
  * One request's page: its state, optimisation history, parallel coordinates, slice plots,
  * parameter importance, points, generations, conditions and events, all following the watch
- * through server-sent events. The first full drawing is marked (performance mark
- * "hpo:first-paint", body[data-painted]) for the benchmark.
+ * through server-sent events. The first full drawing is marked for the benchmark: performance marks
+ * "hpo:data" (the data is in), "hpo:draw-start", "hpo:drawn" and "hpo:first-paint" (the frame
+ * after), and body[data-painted].
  */
 import type {
   ConditionRow,
@@ -59,6 +60,7 @@ export async function showRequest(main: HTMLElement, ns: string, name: string): 
       getJson<RequestDetail>(base),
       getBinary(`${base}/points.bin`),
     ]);
+    performance.mark("hpo:data");
     page = new RequestPage(main, detail, PointStore.decode(detail.params, points), live);
     for (const [k, d] of early.splice(0)) page.apply(k, d);
     page.firstPaint();
@@ -208,8 +210,10 @@ class RequestPage {
 
   /** firstPaint draws everything once and marks when the charts are on screen. */
   firstPaint(): void {
+    performance.mark("hpo:draw-start");
     this.drawCharts();
     this.table.refresh();
+    performance.mark("hpo:drawn");
     requestAnimationFrame(() => {
       performance.mark("hpo:first-paint");
       document.body.dataset.painted = String(this.store.size);
