@@ -26,7 +26,8 @@ const commandLines: Record<string, string> = {
   watch: "kubectl hpo watch REQUEST               a progress bar until the request ends",
   dashboard:
     "kubectl hpo dashboard [--port N]        the web dashboard on http://127.0.0.1:N/ (default 8484,\n" +
-    "                                          0 picks a free port) with your credentials, until Ctrl-C",
+    "                                          0 picks a free port) with your credentials, until Ctrl-C;\n" +
+    "                                          -n shows that namespace only, else all you may read",
   validate:
     "kubectl hpo validate [-q] FILE...       check manifests offline (- reads standard input;\n" +
     "                                          -q: no summary line)",

@@ -110,8 +110,13 @@ async function dashboard(port: number, inv: { namespace?: string; context?: stri
     import("../dashboard/serve.ts"),
   ]);
   const kube = new KubeClient(loadKubeConfig(inv.kubeconfig, inv.context));
-  const namespaces = [inv.namespace ?? kube.namespace];
-  const served = await serveDashboard({ kube, port, namespaces });
+  // -n serves that namespace alone; else every namespace you may read, else the context's.
+  const served = await serveDashboard({
+    kube,
+    port,
+    namespaces: inv.namespace ? [inv.namespace] : undefined,
+    fallbackNamespaces: [kube.namespace],
+  });
   out(
     `Dashboard of ${kube.server.origin}: ${served.url}\n(read-only, with your kubeconfig's credentials; Ctrl-C stops it)\n`,
   );

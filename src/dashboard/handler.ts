@@ -21,7 +21,7 @@ import { csvLines, jsonPoint, parseStateFilter } from "./model.ts";
 import type { DashboardReader } from "./reader.ts";
 import { openEventStream } from "./sse.ts";
 import { RequestsView, type RequestView, RequestViews } from "./views.ts";
-import type { RequestRow } from "./wire.ts";
+import type { GenerationRow, RequestRow, RequestStreamEvents } from "./wire.ts";
 
 /**
  * Authorize decides whether the browser's user may do verb on resource in namespace (in the
@@ -39,8 +39,10 @@ export type Authorize = (
 export interface DashboardOptions {
   reader: DashboardReader;
   authorize?: Authorize;
-  /** Namespaces to show when the reader may not list across namespaces (default: the reader's). */
+  /** The namespaces served, exactly (default: every namespace the reader may list requests in). */
   namespaces?: string[];
+  /** Namespaces to show when the reader may list requests in none it can find (default: the reader's). */
+  fallbackNamespaces?: string[];
   /** The prefix the handler is mounted under, such as "/dashboard" (default: none). */
   basePath?: string;
   /** Host headers to accept (DNS rebinding protection for the local server); default any. */
@@ -76,7 +78,8 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
   const assets = loadAssets();
   const base = (options.basePath ?? "").replace(/\/+$/, "");
   const { reader, authorize } = options;
-  const requests = new RequestsView(reader, options.namespaces ?? [reader.kube.namespace]);
+  const scope = options.namespaces?.length ? options.namespaces : undefined;
+  const requests = new RequestsView(reader, scope, options.fallbackNamespaces ?? [reader.kube.namespace]);
   const views = new RequestViews(reader, options.lingerMs);
 
   const allowed = async (req: IncomingMessage, verb: string, resource: string, ns: string) =>
@@ -120,6 +123,11 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
     if (!m) throw new HttpError(404, `no such page: ${path}`);
     const ns = decodeURIComponent(m[1] as string);
     const name = decodeURIComponent(m[2] as string);
+    if (scope && !scope.includes(ns))
+      throw new HttpError(
+        404,
+        `namespace ${ns} is not served here (this dashboard serves ${scope.join(", ")})`,
+      );
     if (
       !(await allowed(req, "get", "hporequests", ns)) ||
       !(await allowed(req, "list", "hyperparametersets", ns))
@@ -129,25 +137,29 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
     try {
       await view.ready();
       if (!view.req()) throw new HttpError(404, `HPORequest "${name}" not found in namespace "${ns}"`);
-      if (m[3] === "/stream") return await requestStream(req, res, view); // until the browser goes
+      if (m[3] === "/stream") return await requestStream(req, res, view, await hiddenFor(req, view)); // until the browser goes
       if (m[3] === "/points.bin") return sendBinary(res, view.binaryPoints());
       if (m[3] === "/points.csv" || m[3] === "/points.json") return exportPoints(res, view, m[3], q);
       const detail = view.detail();
       if (!detail) throw new HttpError(404, `HPORequest "${name}" not found in namespace "${ns}"`);
-      for (const [section, resource] of [
-        ["events", "events"],
-        ["jobs", "jobs"],
-        ["pods", "pods"],
-      ] as const) {
-        if (!detail.hidden.includes(section) && !(await allowed(req, "list", resource, ns))) {
-          detail.hidden.push(section);
-          if (section === "events") detail.events = [];
-        }
-      }
-      return sendJson(res, detail);
+      const hidden = await hiddenFor(req, view);
+      return sendJson(res, {
+        ...detail,
+        hidden: [...new Set([...detail.hidden, ...hidden])],
+        events: hidden.has("events") ? [] : detail.events,
+        generations: redactGenerations(detail.generations, hidden),
+      });
     } finally {
       views.release(view);
     }
+  };
+
+  /** hiddenFor lists the optional sections the browser's user may not read (Jobs and pods: containers only). */
+  const hiddenFor = async (req: IncomingMessage, view: RequestView): Promise<Set<string>> => {
+    const sections = view.req()?.spec.method === "container" ? ["events", "jobs", "pods"] : ["events"];
+    const hidden = new Set<string>();
+    for (const s of sections) if (!(await allowed(req, "list", s, view.namespace))) hidden.add(s);
+    return hidden;
   };
 
   /** visible keeps the rows of namespaces the browser's user may list requests in. */
@@ -188,9 +200,22 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
     stop();
   };
 
-  const requestStream = async (req: IncomingMessage, res: ServerResponse, view: RequestView) => {
+  const requestStream = async (
+    req: IncomingMessage,
+    res: ServerResponse,
+    view: RequestView,
+    hidden: Set<string>,
+  ) => {
     const stream = openEventStream(req, res);
-    const stop = view.subscribe((event, data) => stream.send(event, data));
+    const stop = view.subscribe((event, data) => {
+      if (event === "events" && hidden.has("events")) return;
+      if (event === "generations") {
+        const rows = (data as RequestStreamEvents["generations"]).rows;
+        stream.send(event, { rows: redactGenerations(rows, hidden) });
+        return;
+      }
+      stream.send(event, data);
+    });
     await stream.closed;
     stop();
   };
@@ -199,6 +224,16 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
     await Promise.all([requests.stop(), views.stop()]);
   };
   return handler;
+}
+
+/** redactGenerations drops the Jobs and pods of generations when the reader may not see them. */
+function redactGenerations(rows: GenerationRow[], hidden: Set<string>): GenerationRow[] {
+  if (!hidden.has("jobs") && !hidden.has("pods")) return rows;
+  return rows.map(({ job, pods, failures, ...rest }) => ({
+    ...rest,
+    ...(hidden.has("jobs") ? {} : { job, failures }),
+    ...(hidden.has("pods") ? {} : { pods }),
+  }));
 }
 
 function exportPoints(res: ServerResponse, view: RequestView, kind: string, q: URLSearchParams): void {

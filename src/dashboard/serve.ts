@@ -11,8 +11,10 @@ import { DashboardReader } from "./reader.ts";
 /** ServeOptions choose the credentials and the address. */
 export interface ServeOptions {
   kube: KubeClient;
-  /** Namespaces to show when the user may not list across namespaces (default: the context's). */
+  /** The namespaces to serve, exactly (default: every namespace the user may list requests in). */
   namespaces?: string[];
+  /** Namespaces to show when the user may list requests in none it can find (default: the context's). */
+  fallbackNamespaces?: string[];
   /** Port on 127.0.0.1 (0, the default, picks a free one). */
   port?: number;
   host?: string;
@@ -36,7 +38,12 @@ export async function serveDashboard(options: ServeOptions): Promise<LocalDashbo
   const reader = new DashboardReader(options.kube);
   // Filled in once the port is known: only the printed address is served (no DNS rebinding).
   const allowedHosts: string[] = [];
-  const handler = createDashboardHandler({ reader, namespaces: options.namespaces, allowedHosts });
+  const handler = createDashboardHandler({
+    reader,
+    namespaces: options.namespaces,
+    fallbackNamespaces: options.fallbackNamespaces,
+    allowedHosts,
+  });
   const server = createServer((req, res) => void handler(req, res));
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>

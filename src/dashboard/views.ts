@@ -41,17 +41,20 @@ export class RequestsView {
   private readonly listeners = new Set<Listener<ListStreamEvents>>();
 
   private readonly reader: DashboardReader;
+  private readonly scope: string[] | undefined;
   private readonly fallbackNamespaces: string[];
 
-  constructor(reader: DashboardReader, fallbackNamespaces: string[]) {
+  /** scope: the namespaces to follow (undefined: those the reader may list, else fallbackNamespaces). */
+  constructor(reader: DashboardReader, scope: string[] | undefined, fallbackNamespaces: string[]) {
     this.reader = reader;
+    this.scope = scope;
     this.fallbackNamespaces = fallbackNamespaces;
   }
 
   /** ready starts the cache on first use and waits for its first list. */
   async ready(): Promise<void> {
     this.starting ??= (async () => {
-      const namespaces = await this.reader.readableNamespaces(this.fallbackNamespaces);
+      const namespaces = this.scope ?? (await this.reader.readableNamespaces(this.fallbackNamespaces));
       const cache = this.reader.cache<HPORequest>({ apiVersion: API, plural: "hporequests", namespaces });
       cache.informer.on((type, obj) => {
         const event =

@@ -14,8 +14,8 @@ import { parse } from "yaml";
 import { apiFlags, parseApiConfig } from "../../src/idds-api/config.ts";
 import { identityOf } from "../../src/messaging/messages.ts";
 import { repoRoot } from "../support/controlplane.ts";
-import { applyRequest, getRequest, waitForPoints } from "../support/hpo.ts";
-import { iddsClient, startApiProcess } from "../support/idds-api.ts";
+import { applyRequest, getRequest, waitFor, waitForPoints } from "../support/hpo.ts";
+import { httpsCall, iddsClient, startApiProcess } from "../support/idds-api.ts";
 import { deleteNamespace, kubectl, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { startOperatorProcess } from "../support/operator.ts";
 import { startRecordingProxy } from "../support/recording-proxy.ts";
@@ -227,12 +227,53 @@ describe("the API server under the chart's RBAC", () => {
     });
     expect(put).toEqual({ result: { status: 0, message: "update successfully" } });
     expect(one).toEqual({ result: [expect.objectContaining({ id: "0", loss: 0.5 })] });
+    // The dashboard, for a reader of the namespace: the list, a request's page and its watches.
+    kubectlOk(["create", "serviceaccount", "-n", teamNs, "reader"]);
+    kubectlOk([
+      "create",
+      "role",
+      "-n",
+      teamNs,
+      "reader",
+      "--verb=get,list,watch",
+      "--resource=hporequests.hpo.dev,hyperparametersets.hpo.dev,events",
+    ]);
+    kubectlOk([
+      "create",
+      "rolebinding",
+      "-n",
+      teamNs,
+      "reader",
+      "--role=reader",
+      `--serviceaccount=${teamNs}:reader`,
+    ]);
+    const reader = {
+      Authorization: `Bearer ${kubectlOk(["create", "token", "-n", teamNs, "reader"]).trim()}`,
+    };
+    const listed = await httpsCall(server, "GET", "/dashboard/api/requests", reader);
+    expect(JSON.parse(listed.body).rows.map((r: { name: string }) => r.name)).toEqual(["r"]);
+    const page = await httpsCall(server, "GET", `/dashboard/api/requests/${teamNs}/r`, reader);
+    expect(JSON.parse(page.body).hidden).toEqual([]);
+    await waitFor("the dashboard's watches", async () =>
+      ["hyperparametersets", "events"].every((resource) =>
+        proxy.calls.some((c) => c.resource === resource && c.verb === "watch"),
+      )
+        ? true
+        : undefined,
+    );
     const calls = proxy.calls;
     expect(calls.filter((c) => c.status === 403).map((c) => `${c.method} ${c.path}`)).toEqual([]);
     const granted = new Set(permissionsOf(source()));
     const used = [...new Set(calls.map((c) => `${c.group}|${c.resource}|${c.verb}`))];
     expect(used.filter((p) => !granted.has(p as never))).toEqual([]);
-    // Every rule but add_request's (create hporequests) was needed by this loop.
-    expect([...granted].filter((p) => !used.includes(p)).sort()).toEqual(["hpo.dev|hporequests|create"]);
+    // Every rule was needed by this loop but add_request's (create hporequests) and the dashboard's
+    // reads of generator Jobs and pods, which only container requests have.
+    expect([...granted].filter((p) => !used.includes(p)).sort()).toEqual([
+      "batch|jobs|list",
+      "batch|jobs|watch",
+      "hpo.dev|hporequests|create",
+      "|pods|list",
+      "|pods|watch",
+    ]);
   }, 120_000);
 });
