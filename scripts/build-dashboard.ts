@@ -6,6 +6,7 @@
  *
  *   node scripts/build-dashboard.ts           # write the bundle
  *   node scripts/build-dashboard.ts --check   # exit 1 when the bundle is stale
+ *   DASHBOARD_MINIFY=0 node scripts/build-dashboard.ts   # readable, for profiling (do not commit)
  */
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, resolve } from "node:path";
@@ -26,7 +27,7 @@ const banner = (comment: (s: string) => string) =>
 export async function bundle(): Promise<Map<string, string>> {
   const common = {
     bundle: true,
-    minify: true,
+    minify: process.env.DASHBOARD_MINIFY !== "0",
     write: false,
     logLevel: "silent",
     legalComments: "none",

@@ -107,6 +107,9 @@ export class RequestView {
   private readonly hidden = new Set<Section>();
   private readonly listeners = new Set<Listener<RequestStreamEvents>>();
   private generationsTimer: NodeJS.Timeout | undefined;
+  /** setsVersion counts the changes of the sets; memo keeps the points (and their binary form) of one. */
+  private setsVersion = 0;
+  private memo: { key: string; points: Point[]; binary?: Buffer } | undefined;
   private readonly started: Promise<void>;
   users = 0;
   private readonly reader: DashboardReader;
@@ -185,8 +188,14 @@ export class RequestView {
     return this.request.informer.get(this.namespace, this.name);
   }
 
+  /** points are the request's points, in id order, kept until a set changes (pages load them twice). */
   private points(req: HPORequest): Point[] {
-    return pointsOfSets(setsOfRequest(this.sets.informer.list(), req), initialOf(req));
+    const key = `${this.setsVersion}/${req.metadata?.uid}`;
+    if (this.memo?.key !== key) {
+      const points = pointsOfSets(setsOfRequest(this.sets.informer.list(), req), initialOf(req));
+      this.memo = { key, points };
+    }
+    return this.memo.points;
   }
 
   private listed<T>(section: Section): T[] {
@@ -215,7 +224,9 @@ export class RequestView {
     const req = this.req();
     if (!req) return undefined;
     const points = this.points(req);
-    return encodePoints(points, paramsOf(req, points));
+    const memo = this.memo as { binary?: Buffer };
+    memo.binary ??= encodePoints(points, paramsOf(req, points));
+    return memo.binary;
   }
 
   /** rows are the request's points in the wire order of parameters (for exports). */
@@ -241,6 +252,7 @@ export class RequestView {
   }
 
   private setChanged(type: string, set: HyperParameterSet, old: HyperParameterSet | undefined): void {
+    this.setsVersion++;
     const req = this.req();
     if (!req || type === "DELETED" || !this.sets.informer.hasSynced()) return;
     const changed = changedPoints(set, old, initialOf(req));

@@ -128,14 +128,16 @@ export function importance(
   loss: Column,
   bins = 10,
 ): number[] {
+  const evaluated: number[] = [];
+  for (let i = 0; i < loss.length; i++) if (!Number.isNaN(loss[i] as number)) evaluated.push(i);
+  let allRanks: Float64Array | undefined; // the loss ranks of every evaluated point, shared
   return cols.map((col, j) => {
-    const rows: number[] = [];
-    for (let i = 0; i < loss.length; i++) {
-      if (!Number.isNaN(loss[i] as number) && !Number.isNaN(col[i] as number)) rows.push(i);
-    }
+    const rows = evaluated.filter((i) => !Number.isNaN(col[i] as number));
     const n = rows.length;
     if (n < 3) return 0;
-    const r = ranks(rows.map((i) => loss[i] as number));
+    const full = n === evaluated.length;
+    if (full) allRanks ??= ranks(rows.map((i) => loss[i] as number));
+    const r = full ? (allRanks as Float64Array) : ranks(rows.map((i) => loss[i] as number));
     const mean = (n - 1) / 2;
     let sst = 0;
     for (const v of r) sst += (v - mean) ** 2;
@@ -191,11 +193,12 @@ export function logTicks(min: number, max: number): number[] {
 }
 
 /** extent is [min, max] of the finite numbers of xs ([NaN, NaN] when there are none). */
-export function extent(xs: Iterable<number | null | unknown>): [number, number] {
+export function extent(xs: Column): [number, number] {
   let lo = Number.POSITIVE_INFINITY;
   let hi = Number.NEGATIVE_INFINITY;
-  for (const x of xs) {
-    if (typeof x !== "number" || !Number.isFinite(x)) continue;
+  for (let i = 0; i < xs.length; i++) {
+    const x = xs[i] as number;
+    if (!(x > Number.NEGATIVE_INFINITY && x < Number.POSITIVE_INFINITY)) continue; // NaN, ±Infinity
     if (x < lo) lo = x;
     if (x > hi) hi = x;
   }

@@ -92,6 +92,10 @@ class RequestPage {
   private readonly logY = h("input", { id: "log-y", type: "checkbox" });
   private readonly parallel = chartCanvas("Parallel coordinates");
   private readonly slices: ReturnType<typeof sliceGrid>;
+  /** Slice plots are drawn when in view (or near it), and again when the points changed since. */
+  private readonly slicesInView = new Set<number>();
+  private readonly sliceVersion = new Map<number, number>();
+  private readonly sliceObserver: IntersectionObserver;
   private readonly importance = h("div");
   private readonly generations = h("div");
   private readonly conditions = h("div");
@@ -111,6 +115,21 @@ class RequestPage {
     this.store = store;
     this.table = new PointsTable(this.store, detail.row.namespace, detail.row.name, detail.pointsPerSet);
     this.slices = sliceGrid(this.store);
+    this.sliceObserver = new IntersectionObserver(
+      (entries) => {
+        for (const e of entries) {
+          const j = this.slices.canvases.indexOf(e.target as HTMLCanvasElement);
+          if (!e.isIntersecting) {
+            this.slicesInView.delete(j);
+            continue;
+          }
+          this.slicesInView.add(j);
+          this.drawSliceOnce(j);
+        }
+      },
+      { rootMargin: "300px" },
+    );
+    for (const c of this.slices.canvases) this.sliceObserver.observe(c);
     this.logY.addEventListener("change", () => this.drawCharts());
     this.history.addEventListener("mousemove", (e) => this.pointAt(e));
     replace(
@@ -192,6 +211,7 @@ class RequestPage {
     this.resize = new ResizeObserver(() => {
       if (main.clientWidth === width) return;
       width = main.clientWidth;
+      this.sliceVersion.clear(); // a new size: every slice plot is drawn again
       this.scheduleDraw();
     });
     this.resize.observe(main);
@@ -211,8 +231,7 @@ class RequestPage {
   /** firstPaint draws everything once and marks when the charts are on screen. */
   firstPaint(): void {
     performance.mark("hpo:draw-start");
-    this.drawCharts();
-    this.table.refresh();
+    this.drawCharts(); // the points table drew itself when made
     performance.mark("hpo:drawn");
     requestAnimationFrame(() => {
       performance.mark("hpo:first-paint");
@@ -225,11 +244,18 @@ class RequestPage {
     const t0 = performance.now();
     this.hit = drawHistory(this.history, this.store, this.row.direction, this.logY.checked);
     drawParallel(this.parallel, this.store, this.row.direction);
-    this.slices.canvases.forEach((c, j) => {
-      drawSlice(c, this.store, j);
-    });
+    for (const j of this.slicesInView) this.drawSliceOnce(j);
     this.lastDrawMs = performance.now() - t0;
     this.lastDrawAt = performance.now();
+  }
+
+  /** drawSliceOnce draws slice plot j unless it already shows the current points. */
+  private drawSliceOnce(j: number): void {
+    if (this.sliceVersion.get(j) === this.store.version) return;
+    const canvas = this.slices.canvases[j];
+    if (!canvas) return;
+    drawSlice(canvas, this.store, j);
+    this.sliceVersion.set(j, this.store.version);
   }
 
   /** scheduleDraw redraws soon: at once for small requests, spaced out when drawing is slow. */
@@ -385,6 +411,7 @@ class RequestPage {
   /** close stops watching the page's size. */
   close(): void {
     this.resize.disconnect();
+    this.sliceObserver.disconnect();
     clearTimeout(this.drawTimer);
   }
 }

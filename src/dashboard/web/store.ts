@@ -21,7 +21,8 @@ export class PointStore {
   /** The values of each categorical parameter (undefined for a numeric one). */
   categories: (unknown[] | undefined)[] = [];
   reasons: Record<string, string> = {};
-  private readonly at = new Map<number, number>();
+  /** version grows with every merge (a chart drawn at this version shows the current points). */
+  version = 0;
   private readonly catIndex: (Map<string, number> | undefined)[] = [];
 
   constructor(params: ParamInfo[]) {
@@ -56,9 +57,6 @@ export class PointStore {
     store.cols = header.params.map((_, j) => col(POINT_COLUMNS + j));
     store.size = n;
     store.reasons = header.reasons;
-    store.ids.forEach((id, i) => {
-      store.at.set(id, i);
-    });
     return store;
   }
 
@@ -95,20 +93,23 @@ export class PointStore {
 
   /** merge applies live rows (values in the order of names); points keep id order. */
   merge(names: string[], rows: PointRow[]): void {
+    this.version++;
     for (const name of names) {
       if (!this.params.some((p) => p.name === name)) this.addParam({ name, type: "float" }, undefined);
     }
     const col = names.map((n) => this.params.findIndex((p) => p.name === n));
-    let unordered = false;
     for (const r of rows) {
-      let i = this.at.get(r.id);
+      let i = this.indexOf(r.id);
       if (i === undefined) {
         this.grow();
         i = this.size++;
-        if (i > 0 && (this.ids[i - 1] as number) > r.id) unordered = true;
         this.ids[i] = r.id;
         for (const c of this.cols) c[i] = Number.NaN;
-        this.at.set(r.id, i);
+        // Ids only grow, but keep indexOf's binary search right if one comes late.
+        if (i > 0 && (this.ids[i - 1] as number) > r.id) {
+          this.sortById();
+          i = this.indexOf(r.id) as number;
+        }
       }
       this.state[i] = r.state;
       this.loss[i] = r.loss ?? Number.NaN;
@@ -118,7 +119,20 @@ export class PointStore {
       });
       if (r.reason !== undefined) this.reasons[String(r.id)] = r.reason;
     }
-    if (unordered) this.sortById();
+  }
+
+  /** indexOf is the row of point id (ids are kept in order: a binary search, no index to build). */
+  indexOf(id: number): number | undefined {
+    let lo = 0;
+    let hi = this.size - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const v = this.ids[mid] as number;
+      if (v === id) return mid;
+      if (v < id) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return undefined;
   }
 
   private sortById(): void {
@@ -137,8 +151,6 @@ export class PointStore {
     this.state = pick(this.state);
     this.loss = pick(this.loss);
     this.cols = this.cols.map(pick);
-    this.at.clear();
-    for (let i = 0; i < this.size; i++) this.at.set(this.ids[i] as number, i);
   }
 
   /** view is the filled part of a column (columns have room to grow). */
