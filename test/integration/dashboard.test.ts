@@ -170,6 +170,9 @@ describe("kubectl hpo dashboard in headless Chromium", () => {
         "events",
       ])
         expect(await page.locator(`section#${id}`).count(), id).toBe(1);
+      // Slice plots draw when they come into view.
+      await page.locator("#slices canvas").last().scrollIntoViewIfNeeded();
+      await page.locator("#slices canvas[data-drawn]").nth(2).waitFor();
       const drawn = await page
         .locator("canvas")
         .evaluateAll((cs) => cs.map((c) => Number(c.getAttribute("data-drawn"))));
