@@ -8,10 +8,11 @@
  *   node scripts/build-dashboard.ts --check   # exit 1 when the bundle is stale
  *   DASHBOARD_MINIFY=0 node scripts/build-dashboard.ts   # readable, for profiling (do not commit)
  */
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { dirname, join, relative, resolve } from "node:path";
+import { mkdirSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
+import { writeOrCheck } from "./generate-types.ts";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const web = join(root, "src/dashboard/web");
@@ -56,32 +57,10 @@ export async function bundle(): Promise<Map<string, string>> {
 }
 
 async function main(): Promise<void> {
-  const files = await bundle();
-  const check = process.argv.includes("--check");
-  let stale = false;
-  for (const [name, text] of files) {
-    const path = join(outDir, name);
-    if (check) {
-      let current = "";
-      try {
-        current = readFileSync(path, "utf8");
-      } catch {
-        // a missing file is stale too
-      }
-      if (current !== text) {
-        process.stderr.write(
-          `${relative(root, path)} is stale: src/dashboard/web/ changed. Run \`npm run generate\` and commit the result.\n`,
-        );
-        stale = true;
-      }
-      continue;
-    }
-    mkdirSync(outDir, { recursive: true });
-    writeFileSync(path, text);
-    process.stdout.write(`wrote ${relative(root, path)} (${(text.length / 1024).toFixed(1)} KiB)\n`);
+  mkdirSync(outDir, { recursive: true });
+  for (const [name, text] of await bundle()) {
+    writeOrCheck(join(outDir, name), text, `dashboard files (${name})`, "src/dashboard/web/");
   }
-  if (stale) process.exit(1);
-  if (check) process.stdout.write("the dashboard bundle is up to date\n");
 }
 
 if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) await main();

@@ -22,7 +22,6 @@ async function dashboardOf(cfg: ApiConfig) {
   });
   const mount = dashboardMount(kube, new Authorizer(kube, { cacheTtlMs: cfg.authCacheTtlMs }), {
     namespaces: cfg.namespaces,
-    cacheTtlMs: cfg.authCacheTtlMs,
   });
   return {
     mount,

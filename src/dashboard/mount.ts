@@ -2,13 +2,12 @@
  * The dashboard inside `hpo-operator api`: a Mount of the API server (src/idds-api/server.ts) under
  * /dashboard, reading with the server's service account and asking, for each read on a browser's
  * behalf, whether its user may: the Bearer token the login proxy in front adds is checked with a
- * TokenReview (the iDDS API's Authorizer, cached), the read with a SubjectAccessReview (cached the
- * same way). See docs/dashboard.md ("In the cluster").
+ * TokenReview, the read with a SubjectAccessReview (the iDDS API's Authorizer, which caches both).
+ * See docs/dashboard.md ("In the cluster").
  */
 import type { IncomingMessage } from "node:http";
-import { type Authorizer, tokenOf, type User } from "../idds-api/auth.ts";
+import { type Authorizer, tokenOf } from "../idds-api/auth.ts";
 import type { Mount } from "../idds-api/server.ts";
-import { TtlCache } from "../idds-api/ttlcache.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { type Authorize, createDashboardHandler, type DashboardHandler } from "./handler.ts";
 import { DashboardReader } from "./reader.ts";
@@ -23,39 +22,16 @@ export function groupOf(resource: string): string {
   return "";
 }
 
-/** ReviewOptions tune the SubjectAccessReview cache. */
-export interface ReviewOptions {
-  cacheTtlMs?: number;
-}
-
 /**
  * reviewAuthorize is the dashboard's Authorize hook for the cluster: the request's token names the
- * user (TokenReview through auth), and a SubjectAccessReview decides each verb on each resource in
- * each namespace. A request without a token, or with one the API server refuses, is answered 401.
+ * user (a TokenReview), and a SubjectAccessReview decides each verb on each resource in each
+ * namespace; both through the iDDS API's Authorizer, which remembers answers briefly. A request
+ * without a token, or with one the API server refuses, is answered 401.
  */
-export function reviewAuthorize(kube: KubeClient, auth: Authorizer, options: ReviewOptions = {}): Authorize {
-  const answers = new TtlCache<boolean>({ ttlMs: options.cacheTtlMs ?? 10_000 });
-  const review = async (user: User, verb: string, resource: string, namespace: string) => {
-    const res = await kube.create<{ status?: { allowed?: boolean } }>(
-      "/apis/authorization.k8s.io/v1/subjectaccessreviews",
-      {
-        apiVersion: "authorization.k8s.io/v1",
-        kind: "SubjectAccessReview",
-        spec: {
-          user: user.username,
-          uid: user.uid,
-          groups: user.groups,
-          extra: user.extra,
-          resourceAttributes: { namespace, verb, group: groupOf(resource), resource },
-        },
-      },
-    );
-    return res.status?.allowed === true;
-  };
+export function reviewAuthorize(auth: Authorizer): Authorize {
   return async (req: IncomingMessage, verb, resource, namespace) => {
     const user = await auth.authenticate(tokenOf(req.headers));
-    const key = JSON.stringify([user.username, user.uid, user.groups, verb, resource, namespace]);
-    return answers.get(key, () => review(user, verb, resource, namespace));
+    return auth.allowed(user, { verb, resource, group: groupOf(resource) }, namespace);
   };
 }
 
@@ -68,12 +44,12 @@ export interface DashboardMount extends Mount {
 export function dashboardMount(
   kube: KubeClient,
   auth: Authorizer,
-  options: { namespaces?: string[]; cacheTtlMs?: number } = {},
+  options: { namespaces?: string[] } = {},
 ): DashboardMount {
   const handler: DashboardHandler = createDashboardHandler({
     reader: new DashboardReader(kube),
     basePath: DASHBOARD_PREFIX,
-    authorize: reviewAuthorize(kube, auth, options),
+    authorize: reviewAuthorize(auth),
     namespaces: options.namespaces?.length ? options.namespaces : undefined,
   });
   return {

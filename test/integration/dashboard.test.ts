@@ -19,7 +19,7 @@ import { DashboardReader } from "../../src/dashboard/reader.ts";
 import { KubeClient, loadKubeConfig } from "../../src/runtime/client.ts";
 import { launchChromium, openPage, type WatchedPage } from "../support/browser.ts";
 import { repoRoot } from "../support/controlplane.ts";
-import { applyRequest, points, setOfPoint, waitFor, waitForPoints } from "../support/hpo.ts";
+import { applyRequest, points, reportLosses, setOfPoint, waitFor, waitForPoints } from "../support/hpo.ts";
 import { type ApiProcess, httpsCall, startApiProcess } from "../support/idds-api.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -92,20 +92,15 @@ beforeAll(async () => {
   });
   const first = await waitForPoints(ns, name, 8);
   // Half of them evaluated, one failed: every state shows.
-  for (const p of first.slice(0, 4)) {
-    const loss = Number(p.params.layers) * 0.1 + Math.abs(Math.log10(Number(p.params.lr)) + 2);
-    kubectlOk([
-      "patch",
-      "-n",
-      ns,
-      "hps",
-      p.set,
-      "--type",
-      "merge",
-      "-p",
-      JSON.stringify({ spec: { losses: { [p.id]: loss } } }),
-    ]);
-  }
+  await reportLosses(
+    ns,
+    name,
+    Object.fromEntries(
+      first
+        .slice(0, 4)
+        .map((p) => [p.id, Number(p.params.layers) * 0.1 + Math.abs(Math.log10(Number(p.params.lr)) + 2)]),
+    ),
+  );
   const failed = first[4];
   if (failed)
     kubectlOk([

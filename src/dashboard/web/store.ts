@@ -64,16 +64,20 @@ export class PointStore {
   private grow(): void {
     if (this.size < this.ids.length) return;
     const cap = Math.max(16, this.ids.length * 2);
-    const bigger = (a: Float64Array) => {
+    this.remake((a) => {
       const b = new Float64Array(cap).fill(Number.NaN);
       b.set(a.subarray(0, this.size));
       return b;
-    };
-    this.ids = bigger(this.ids);
-    this.generation = bigger(this.generation);
-    this.state = bigger(this.state);
-    this.loss = bigger(this.loss);
-    this.cols = this.cols.map(bigger);
+    });
+  }
+
+  /** remake replaces every column by f of it. */
+  private remake(f: (a: Float64Array) => Float64Array<ArrayBuffer>): void {
+    this.ids = f(this.ids);
+    this.generation = f(this.generation);
+    this.state = f(this.state);
+    this.loss = f(this.loss);
+    this.cols = this.cols.map(f);
   }
 
   /** encode stores a raw parameter value in column j. */
@@ -139,18 +143,13 @@ export class PointStore {
     const order = Array.from({ length: this.size }, (_, i) => i).sort(
       (a, b) => (this.ids[a] as number) - (this.ids[b] as number),
     );
-    const pick = (a: Float64Array) => {
+    this.remake((a) => {
       const b = new Float64Array(a.length).fill(Number.NaN);
       order.forEach((from, to) => {
         b[to] = a[from] as number;
       });
       return b;
-    };
-    this.ids = pick(this.ids);
-    this.generation = pick(this.generation);
-    this.state = pick(this.state);
-    this.loss = pick(this.loss);
-    this.cols = this.cols.map(pick);
+    });
   }
 
   /** view is the filled part of a column (columns have room to grow). */
