@@ -10,7 +10,15 @@ import type {
 } from "./generated/types.ts";
 
 export * from "./generated/types.ts";
-export { initialOf, type Point, type PointState, pointsOfSet, pointsOfSets } from "./points.ts";
+export {
+  initialOf,
+  type Point,
+  type PointSource,
+  type PointState,
+  pointsOfSet,
+  pointsOfSets,
+  pointsOfSource,
+} from "./points.ts";
 export * from "./shards.ts";
 
 /** Group is the API group of every kind of this project. */

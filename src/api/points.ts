@@ -72,6 +72,20 @@ export function initialOf(req: HPORequest): Initial {
   return mine;
 }
 
+/**
+ * PointSource is a request's points as its sets hold them: read set by set (the method workers'
+ * history follows changed sets only), or listed whole with pointsOfSource.
+ */
+export interface PointSource {
+  sets: readonly HyperParameterSet[];
+  initial: Initial;
+}
+
+/** pointsOfSource lists the points of a source, in id order. */
+export function pointsOfSource(source: PointSource): Point[] {
+  return pointsOfSets(source.sets, source.initial);
+}
+
 /** pointsOfSets returns the points of several sets of one request, in id order. */
 export function pointsOfSets(sets: readonly HyperParameterSet[], initial?: Initial): Point[] {
   const ordered = [...sets].sort((a, b) => (a.spec?.firstId ?? 0) - (b.spec?.firstId ?? 0));

@@ -51,14 +51,20 @@ export function chunksOf(firstId: number, count: number, pointsPerSet: number): 
   return out;
 }
 
+/** belongsTo tells whether a set is one of a request's: it names it, is owned by it and is not being deleted. */
+export function belongsTo(
+  set: HyperParameterSet,
+  request: { name?: string | undefined; uid?: string | undefined },
+): boolean {
+  return (
+    set.spec?.request === request.name &&
+    !set.metadata?.deletionTimestamp &&
+    (set.metadata?.ownerReferences ?? []).some((o) => o.uid === request.uid)
+  );
+}
+
 /** setsOfRequest keeps the sets that belong to req: they name it and are owned by it (not being deleted). */
 export function setsOfRequest(sets: readonly HyperParameterSet[], req: HPORequest): HyperParameterSet[] {
-  const name = req.metadata?.name;
-  const uid = req.metadata?.uid;
-  return sets.filter(
-    (s) =>
-      s.spec?.request === name &&
-      !s.metadata?.deletionTimestamp &&
-      (s.metadata?.ownerReferences ?? []).some((o) => o.uid === uid),
-  );
+  const who = { name: req.metadata?.name, uid: req.metadata?.uid };
+  return sets.filter((s) => belongsTo(s, who));
 }

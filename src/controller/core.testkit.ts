@@ -5,6 +5,7 @@
  */
 import type { HPORequest, HPORequestStatus, HyperParameterSet } from "../api/index.ts";
 import type { Action, CoreSettings, Decision, Finished, Observed } from "./core.ts";
+import { scanView } from "./setsview.ts";
 
 /** settings are the operator settings the core tests use (retries 2, 8 KiB sets). */
 export const settings: CoreSettings = {
@@ -63,7 +64,7 @@ export const ids = (from: number, to: number, generation: number): [number, numb
 
 /** observe is what decide() sees: the request, its sets, a built-in generator, now. */
 export function observe(req: HPORequest, sets: HyperParameterSet[], extra: Partial<Observed> = {}): Observed {
-  return { request: req, sets, recordsIntent: false, now, ...extra };
+  return { request: req, sets: scanView(req, sets), recordsIntent: false, now, ...extra };
 }
 
 /** kinds shows a decision's actions briefly: "createSet r-2", "storePoints r-2 @0 [5..8]", ... */

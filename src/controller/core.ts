@@ -20,6 +20,7 @@ import {
   planGeneration,
 } from "./lifecycle.ts";
 import { combine, type Direction, initialPoints, type Summary, storedBatch, summaryOfSet } from "./points.ts";
+import type { SetsView } from "./setsview.ts";
 import { maxParamsBytes, paramsBytes, paramsBytesOf, pointsPerSet } from "./sizing.ts";
 import { seedOf, validateSpec } from "./spec.ts";
 
@@ -29,8 +30,8 @@ export type Finished = Exclude<GenerationOutcome, { kind: "running" }>;
 /** Observed is everything one reconcile of a request looks at. */
 export interface Observed {
   request: HPORequest;
-  /** sets are the request's HyperParameterSets (labelled and owned by it), in any order. */
-  sets: readonly HyperParameterSet[];
+  /** sets is what the reconciler sees of the request's HyperParameterSets (owned by it). */
+  sets: SetsView;
   /** outcome is the finished outcome of generation (number, attempt, firstId), when there is one. */
   outcome?: { number: number; attempt: number; firstId: number; result: Finished };
   /** recordsIntent: the request's generator has side effects outside the sets (a Job). */
@@ -94,8 +95,6 @@ interface Work {
   space: SearchSpace | undefined;
   perSet: number;
   summary: Summary;
-  /** byIndex maps each set's number k to the set. */
-  byIndex: Map<number, HyperParameterSet>;
   /** created are the set numbers this decision creates. */
   created: Set<number>;
   actions: Action[];
@@ -125,11 +124,7 @@ export function decide(obs: Observed, settings: CoreSettings): Decision {
     direction,
     space: check.space,
     perSet,
-    summary: combine(
-      obs.sets.map((s) => summaryOfSet(s, initial, direction)),
-      direction,
-    ),
-    byIndex: new Map(obs.sets.map((s) => [setIndexOf(s.spec.firstId, perSet), s])),
+    summary: obs.sets.summary,
     created: new Set(),
     actions: [],
     events: [],
@@ -151,13 +146,13 @@ export function decide(obs: Observed, settings: CoreSettings): Decision {
  */
 function perSetOf(
   req: HPORequest,
-  sets: readonly HyperParameterSet[],
+  sets: SetsView,
   space: SearchSpace | undefined,
   settings: CoreSettings,
 ): number | string {
   const recorded = req.status?.pointsPerSet;
   if (recorded !== undefined && recorded > 0) return recorded;
-  const first = sets.find((s) => s.spec.firstId === 1);
+  const first = sets.get(1);
   if (first) return first.spec.lastId - first.spec.firstId + 1;
   const params = space ? paramsBytesOf(space) : settings.paramsBytesWithoutSpace;
   const n = pointsPerSet(params, settings.setBytes, MAX_POINTS_PER_SET);
@@ -178,9 +173,13 @@ function invalid(obs: Observed, problem: string): Decision {
 
 /** noteDeletedSets records, once each, the sets someone deleted: their points are gone. */
 function noteDeletedSets(w: Work): void {
-  const known = w.req.status?.sets ?? 0;
+  const sets = w.obs.sets;
+  const known = Math.max(w.req.status?.sets ?? 0, highestSet(w));
+  // Sets are missing from 1..known when fewer are there: only then look for which (by name).
+  const noted = w.deletedSets.filter((k) => k <= known && !sets.get(k)).length;
+  if (known - sets.count === noted) return;
   for (let k = 1; k <= known; k++) {
-    if (w.byIndex.has(k) || w.deletedSets.includes(k)) continue;
+    if (w.deletedSets.includes(k) || sets.get(k)) continue;
     w.deletedSets.push(k);
     const { firstId, lastId } = setRange(k, w.perSet);
     const name = setName(w.req.metadata?.name ?? "", k);
@@ -224,7 +223,7 @@ function store(w: Work, points: readonly StoredPoint[]): number {
   const first = Number(points[0]?.id ?? 0);
   let added = 0;
   for (const chunk of chunksOf(first, points.length, w.perSet)) {
-    const set = w.byIndex.get(chunk.k);
+    const set = w.obs.sets.get(chunk.k);
     const name = setName(w.req.metadata?.name ?? "", chunk.k);
     const held = set?.status?.points ?? [];
     const lastHeld = held.length > 0 ? Number(held[held.length - 1]?.id) : 0;
@@ -395,10 +394,15 @@ function applyOutcome(w: Work, plan: Asked, result: Finished): void {
   });
 }
 
+/** highestSet is the number of the request's set that holds the highest ids (0 when none). */
+function highestSet(w: Work): number {
+  const first = w.obs.sets.highestFirstId;
+  return first > 0 ? setIndexOf(first, w.perSet) : 0;
+}
+
 /** statusOf is the request's status as this decision leaves it. */
 function statusOf(w: Work): HPORequestStatus {
-  let sets = w.req.status?.sets ?? 0;
-  for (const k of w.byIndex.keys()) sets = Math.max(sets, k);
+  let sets = Math.max(w.req.status?.sets ?? 0, highestSet(w));
   for (const k of w.created) sets = Math.max(sets, k);
   return buildStatus({
     req: w.req,

@@ -30,7 +30,7 @@ const request: HPORequest = { metadata: { name: "r", namespace: "n", uid: "u" },
 const ask = (over: Partial<GenerationRequest> = {}): GenerationRequest => ({
   request,
   space,
-  points: [],
+  history: { sets: [], initial: undefined },
   number: 1,
   count: 2,
   firstId: 1,

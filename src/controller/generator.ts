@@ -4,7 +4,7 @@
  * Both are asynchronous: generate() starts the work and answers "running" until it has finished; the
  * reconciler is told (onDone) and asks again, so no reconcile waits while a method computes.
  */
-import type { HPORequest, Point } from "../api/index.ts";
+import type { HPORequest, Point, PointSource } from "../api/index.ts";
 import type { Params, SearchSpace } from "../generators/types.ts";
 import { checkBatch } from "../validation/points.ts";
 import type { WorkerPool } from "../workers/pool.ts";
@@ -14,7 +14,8 @@ import { generationSeed } from "./spec.ts";
 export interface GenerationRequest {
   request: HPORequest;
   space: SearchSpace | undefined;
-  points: readonly Point[];
+  /** history is the request's points so far, as its sets hold them. */
+  history: PointSource;
   number: number;
   count: number;
   firstId: number;
@@ -188,7 +189,7 @@ export class BuiltinGenerator implements Generator {
           state: this.states.get(uid),
         },
         this.timeoutMs,
-        { uid, points: req.points },
+        { uid, source: req.history },
       );
       if (result.state !== undefined) this.states.set(uid, result.state);
       if (result.points.length === 0) return { kind: "exhausted" };

@@ -63,7 +63,7 @@ export function countPoints(points: readonly Point[]): Counts {
 }
 
 /** better tells whether point a beats b (lower loss, or higher for maximize; ties go to the lower id). */
-function better(a: Best, b: Best | undefined, direction: Direction): boolean {
+export function better(a: Best, b: Best | undefined, direction: Direction): boolean {
   if (!b) return true;
   if (a.loss !== b.loss) return direction === "minimize" ? a.loss < b.loss : a.loss > b.loss;
   return Number(a.id) < Number(b.id);

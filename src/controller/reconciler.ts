@@ -15,9 +15,7 @@ import {
   HyperParameterSetResource,
   initialOf,
   LABEL_REQUEST,
-  pointsOfSets,
   type StoredPoint,
-  setsOfRequest,
 } from "../api/index.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import { type Calls, JsonPatch, type KubeClient, MergePatch, paths } from "../runtime/client.ts";
@@ -33,6 +31,7 @@ import {
 } from "./core.ts";
 import type { Recorder } from "./events.ts";
 import type { Generator } from "./generator.ts";
+import type { SetAggregates, SetsView } from "./setsview.ts";
 import { seedOf, validateSpec } from "./spec.ts";
 
 /** setIndexKey groups a request's sets in the sets' informer (its indexBy: "namespace/request"). */
@@ -69,6 +68,8 @@ export interface ReconcilerDeps {
   client: KubeClient;
   requests: Informer<HPORequest>;
   sets: Informer<HyperParameterSet>;
+  /** aggregates follow the sets' cache: a reconcile reads a request's summary, not all its sets. */
+  aggregates: SetAggregates;
   generatorFor: (req: HPORequest) => Generator;
   recorder: Recorder;
   metrics: ReconcilerMetrics;
@@ -93,8 +94,8 @@ interface Step {
   log: ReconcileLog;
   api: Calls;
   result: ReconcileResult;
-  /** sets are the request's sets the last decision was made on (a generation reads their points). */
-  sets: HyperParameterSet[];
+  /** sets is the view of the request's sets the last decision was made on (a generation reads their points). */
+  sets?: SetsView;
 }
 
 /** Reconciler reconciles HPORequests. */
@@ -107,7 +108,6 @@ export class Reconciler {
   private readonly evaluated = new Map<string, number>();
   /** started is when each request's generation in flight started (for the duration metric). */
   private readonly started = new Map<string, number>();
-
   constructor(deps: ReconcilerDeps) {
     this.d = deps;
     this.now = deps.now ?? (() => new Date());
@@ -126,7 +126,7 @@ export class Reconciler {
       for (const m of [this.lastWrite, this.evaluated, this.started]) m.delete(key);
       return {};
     }
-    const step: Step = { key, req, gen: this.d.generatorFor(req), log, api, result: {}, sets: [] };
+    const step: Step = { key, req, gen: this.d.generatorFor(req), log, api, result: {} };
     try {
       await this.run(step);
       return step.result;
@@ -159,7 +159,7 @@ export class Reconciler {
   /** observe gathers what decide() looks at, from the caches. */
   private observe(step: Step, outcome: Observed["outcome"]): Observed {
     const last = this.lastWrite.get(step.key);
-    step.sets = this.setsOf(step.req);
+    step.sets = this.d.aggregates.view(step.req);
     const obs: Observed = {
       request: step.req,
       sets: step.sets,
@@ -169,11 +169,6 @@ export class Reconciler {
     if (outcome) obs.outcome = outcome;
     if (last !== undefined) obs.sinceStatusWriteMs = this.now().getTime() - last;
     return obs;
-  }
-
-  /** setsOf is a request's HyperParameterSets in the cache (indexed by request: setIndexKey). */
-  private setsOf(req: HPORequest): HyperParameterSet[] {
-    return setsOfRequest(this.d.sets.byIndex(setIndexKey(req.metadata?.namespace, req.metadata?.name)), req);
   }
 
   /**
@@ -214,7 +209,7 @@ export class Reconciler {
     const outcome = await step.gen.generate({
       request: step.req,
       space: check.ok ? check.space : undefined,
-      points: pointsOfSets(step.sets, initialOf(step.req)),
+      history: { sets: step.sets?.all() ?? [], initial: initialOf(step.req) },
       number: a.number,
       count: a.count,
       firstId: a.firstId,

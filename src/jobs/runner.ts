@@ -4,7 +4,7 @@
  * the generation's Job by its deterministic name (a restarted operator adopts it), creates it when
  * missing, and reads the outcome once it has ended.
  */
-import type { HPORequest } from "../api/index.ts";
+import { type HPORequest, pointsOfSource } from "../api/index.ts";
 import type { GenerationOutcome, GenerationRequest, Generator } from "../controller/generator.ts";
 import { acceptBatch } from "../controller/generator.ts";
 import { type KubeClient, paths } from "../runtime/client.ts";
@@ -78,7 +78,7 @@ export class ContainerGenerator implements Generator {
 
   private async createObjects(req: HPORequest, g: GenerationRequest, name: string): Promise<void> {
     const ns = req.metadata?.namespace ?? "";
-    const input = inputDocument(req, g.points);
+    const input = inputDocument(req, pointsOfSource(g.history));
     const create = (plural: string, apiVersion: string, body: unknown) =>
       this.client.create(paths.collection(apiVersion, plural, ns), body).catch((e) => {
         if (!(e instanceof AlreadyExistsError)) throw e;
@@ -119,7 +119,7 @@ export class ContainerGenerator implements Generator {
     const out = checkOutput(frame.json);
     if (!out.ok) return { kind: "failed", message: `Job ${name}: ${out.error}` };
     if (out.points.length === 0) return { kind: "exhausted" };
-    const accepted = acceptBatch(out.points, g.space, g.points, g.count);
+    const accepted = acceptBatch(out.points, g.space, pointsOfSource(g.history), g.count);
     if (!accepted.ok) return { kind: "failed", message: `Job ${name}: ${accepted.message}` };
     if (accepted.points.length === 0)
       return { kind: "failed", message: `Job ${name}: every point it proposed already exists` };

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { HPORequest, HPORequestStatus, HyperParameterSet, Point } from "../api/index.ts";
-import { setsByRequest } from "../controller/reconciler.ts";
+import { setIndexKey, setsByRequest } from "../controller/reconciler.ts";
+import { SetAggregates } from "../controller/setsview.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import type { ReconcileContext } from "../runtime/controller.ts";
 import { Informer } from "../runtime/informer.ts";
@@ -115,6 +116,7 @@ function world(opts: { failAt?: number; connected?: boolean } = {}) {
     client: client as unknown as KubeClient,
     requests,
     sets,
+    aggregates: new SetAggregates(setIndexKey).follow(sets),
     publisher,
     recorder: { record: (_t, type, reason) => events.push(`${type}/${reason}`) },
     metrics: {

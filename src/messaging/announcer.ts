@@ -20,6 +20,7 @@ import {
 import { canonical } from "../controller/core.ts";
 import type { Recorder } from "../controller/events.ts";
 import { setIndexKey } from "../controller/reconciler.ts";
+import type { SetAggregates } from "../controller/setsview.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { Controller, type ReconcileContext, type Result } from "../runtime/controller.ts";
@@ -40,6 +41,7 @@ import {
   notificationAfter,
   pendingSteps,
   type Step,
+  unconfirmedSets,
   withCondition,
 } from "./plan.ts";
 import type { Publisher } from "./publisher.ts";
@@ -49,6 +51,8 @@ export interface AnnouncerDeps {
   client: KubeClient;
   requests: Informer<HPORequest>;
   sets: Informer<HyperParameterSet>;
+  /** aggregates are the sets' per-request views: only the sets that can hold unannounced points are read. */
+  aggregates: SetAggregates;
   publisher: Publisher | undefined;
   recorder: Recorder;
   metrics: MessagingMetrics;
@@ -136,7 +140,8 @@ export class Announcer {
       await this.record(req, (s) => this.disabledStatus(s, req));
       return {};
     }
-    const sets = setsOfRequest(this.d.sets.byIndex(setIndexKey(ns, name)), req);
+    const mark = req.status?.notification?.confirmedGeneration ?? -1;
+    const sets = unconfirmedSets(this.d.aggregates.view(req), req.status?.pointsPerSet, mark);
     const steps = pendingSteps(req, pointsOfSets(sets, initialOf(req)));
     this.d.metrics.backlog(key, steps.filter((s) => s.kind === "batch").length);
     if (steps.length === 0 && req.status?.notification?.enabled) return {};

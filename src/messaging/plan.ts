@@ -8,8 +8,11 @@ import type {
   HPORequest,
   HPORequestStatus,
   HPORequestStatusNotification,
+  HyperParameterSet,
   Point,
 } from "../api/index.ts";
+import { setIndexOf } from "../api/shards.ts";
+import type { SetsView } from "../controller/setsview.ts";
 import { reasonOf } from "./errors.ts";
 import type { EndInput } from "./messages.ts";
 
@@ -38,7 +41,9 @@ export function batchesOf(points: readonly Point[], req: HPORequest): Batch[] {
   for (const p of points) {
     const g = p.generation ?? 0;
     if (g === 0 && initial[Number(p.id) - 1]?.loss != null) continue;
-    byGen.set(g, [...(byGen.get(g) ?? []), p]);
+    const batch = byGen.get(g);
+    if (batch) batch.push(p);
+    else byGen.set(g, [p]);
   }
   return [...byGen.entries()]
     .sort((a, b) => a[0] - b[0])
@@ -46,6 +51,29 @@ export function batchesOf(points: readonly Point[], req: HPORequest): Batch[] {
       generation,
       points: [...pts].sort((a, b) => Number(a.id) - Number(b.id)),
     }));
+}
+
+/**
+ * unconfirmedSets are the sets that can hold points of generations above mark (the confirmed
+ * watermark): from the set with the highest ids down to the first whose first point is of
+ * generation mark or below. Points are stored in id order, their generations with them, so the
+ * sets below hold nothing to announce; a request of 100,000 points is not read whole for each look.
+ */
+export function unconfirmedSets(
+  view: SetsView,
+  perSet: number | undefined,
+  mark: number,
+): HyperParameterSet[] {
+  if (!perSet || mark < 0 || view.highestFirstId === 0) return view.all();
+  const out: HyperParameterSet[] = [];
+  for (let k = setIndexOf(view.highestFirstId, perSet); k >= 1; k--) {
+    const set = view.get(k);
+    if (!set) continue;
+    out.push(set);
+    const first = set.status?.points?.[0];
+    if (first && (first.generation ?? 0) <= mark) break;
+  }
+  return out;
 }
 
 /** endKeyOf names a request's end: the phase and how many generations ran. */

@@ -2,8 +2,10 @@
  * Messaging as the operator runs it: the publisher (when brokers are configured), the announcer
  * controller and their metrics, built from the operator's settings and its shared caches.
  */
+
 import type { HPORequest, HyperParameterSet } from "../api/index.ts";
 import type { Recorder } from "../controller/events.ts";
+import type { SetAggregates } from "../controller/setsview.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import type { Informer } from "../runtime/informer.ts";
 import type { Logger } from "../runtime/log.ts";
@@ -19,6 +21,8 @@ export interface MessagingDeps {
   client: KubeClient;
   requests: Informer<HPORequest>;
   sets: Informer<HyperParameterSet>;
+  /** aggregates are the sets' per-request views (the announcer reads only the sets it has not announced). */
+  aggregates: SetAggregates;
   recorder: Recorder;
   metrics: Metrics;
   log: Logger;
@@ -52,6 +56,7 @@ export function createMessaging(d: MessagingDeps): Messaging {
     client: d.client,
     requests: d.requests,
     sets: d.sets,
+    aggregates: d.aggregates,
     publisher,
     recorder: d.recorder,
     metrics: mmetrics,

@@ -11,7 +11,8 @@ import {
 } from "../api/index.ts";
 import { EventRecorder } from "../controller/events.ts";
 import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
-import { Reconciler, type ReconcilerMetrics, setsByRequest } from "../controller/reconciler.ts";
+import { Reconciler, type ReconcilerMetrics, setIndexKey, setsByRequest } from "../controller/reconciler.ts";
+import { SetAggregates } from "../controller/setsview.ts";
 import { LABEL_MANAGED } from "../jobs/manifests.ts";
 import { ContainerGenerator, type ContainerSettings } from "../jobs/runner.ts";
 import { createMessaging } from "../messaging/wiring.ts";
@@ -88,6 +89,8 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     // A request's sets are found without scanning every set (a request may have thousands).
     indexBy: setsByRequest,
   });
+  // Per-request summaries of the sets, kept from every change of the cache (reconciler and announcer).
+  const aggregates = new SetAggregates(setIndexKey).follow(sets);
   const pool = new WorkerPool(cfg.methodWorkers);
   // A built-in method computes in the background; when it is done, its request is reconciled again.
   let enqueue = (_key: string) => {};
@@ -109,6 +112,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     client,
     requests,
     sets,
+    aggregates,
     generatorFor,
     recorder,
     metrics: rmetrics,
@@ -127,6 +131,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
     client,
     requests,
     sets,
+    aggregates,
     recorder,
     metrics,
     log,

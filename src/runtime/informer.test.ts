@@ -118,6 +118,28 @@ describe("informer write-through (upsert) and watch events", () => {
     await inf.stop();
   });
 
+  it("tells cache listeners every change of the cached copy, upserts included, and nothing else", async () => {
+    const { inf, send } = await started([obj("a", 1)]);
+    const changes: [string | undefined, string | undefined][] = [];
+    inf.onCache((before, after) =>
+      changes.push([before?.metadata?.resourceVersion, after?.metadata?.resourceVersion]),
+    );
+    inf.upsert(obj("a", 3));
+    await send("MODIFIED", obj("a", 2)); // older than the cache: the cached copy stays
+    await send("MODIFIED", obj("a", 4));
+    inf.upsert(obj("a", 4)); // the same version again replaces the copy with an equal one
+    await send("ADDED", obj("b", 5));
+    await send("DELETED", obj("a", 6));
+    expect(changes).toEqual([
+      ["1", "3"],
+      ["3", "4"],
+      ["4", "4"],
+      [undefined, "5"],
+      ["4", undefined],
+    ]);
+    await inf.stop();
+  });
+
   it("forgets an upserted copy when the object is deleted", async () => {
     const { inf, send, seen } = await started([obj("c", 1)]);
     inf.upsert(obj("c", 7));

@@ -30,6 +30,13 @@ export type EventType = "ADDED" | "MODIFIED" | "DELETED";
 /** Handler is told about each change; old is the previous copy for MODIFIED and DELETED. */
 export type Handler<T> = (type: EventType, obj: T, old: T | undefined) => void;
 
+/**
+ * CacheListener is told each time the cached copy of an object changes, by the watch or by an
+ * upsert: before is the copy it replaces (undefined when new), after the new one (undefined when
+ * removed). Aggregates over the cache (such as per-request summaries) follow it exactly.
+ */
+export type CacheListener<T> = (before: T | undefined, after: T | undefined) => void;
+
 /** InformerLog is the logging the informer needs. */
 export interface InformerLog {
   info(msg: string, fields?: Record<string, unknown>): void;
@@ -83,6 +90,7 @@ export class Informer<T extends KubeObject> {
   /** watched is the last copy the list or watch delivered: the "old" side of the next event. */
   private readonly watched = new Map<string, T>();
   private readonly handlers: Handler<T>[] = [];
+  private readonly cacheListeners: CacheListener<T>[] = [];
   private readonly opts: Required<
     Omit<InformerOptions, "namespaces" | "labelSelector" | "fieldSelector" | "onWatchError" | "indexBy">
   > &
@@ -99,6 +107,11 @@ export class Informer<T extends KubeObject> {
   /** on registers a handler for changes. */
   on(handler: Handler<T>): void {
     this.handlers.push(handler);
+  }
+
+  /** onCache registers a listener for every change of the cache (see CacheListener). */
+  onCache(listener: CacheListener<T>): void {
+    this.cacheListeners.push(listener);
   }
 
   private scopes(): (string | undefined)[] {
@@ -140,19 +153,24 @@ export class Informer<T extends KubeObject> {
 
   /** put caches obj under key, keeping the index. */
   private put(key: string, obj: T): void {
+    const before = this.store.get(key);
     this.unindex(key);
     this.store.set(key, obj);
     const value = this.opts.indexBy?.(obj);
-    if (value === undefined) return;
-    const group = this.index.get(value) ?? new Map<string, T>();
-    group.set(key, obj);
-    this.index.set(value, group);
+    if (value !== undefined) {
+      const group = this.index.get(value) ?? new Map<string, T>();
+      group.set(key, obj);
+      this.index.set(value, group);
+    }
+    for (const l of this.cacheListeners) l(before, obj);
   }
 
   /** remove drops key from the cache and the index. */
   private remove(key: string): void {
+    const before = this.store.get(key);
     this.unindex(key);
     this.store.delete(key);
+    if (before) for (const l of this.cacheListeners) l(before, undefined);
   }
 
   private unindex(key: string): void {

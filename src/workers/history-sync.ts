@@ -6,7 +6,7 @@
  * applies the changes and gives the method its history and the keys of every point seen, without
  * copying or hashing what it had. A new thread (the pool replaced one) gets the whole history once.
  */
-import type { Point } from "../api/index.ts";
+import { type HyperParameterSet, type Point, type PointSource, pointsOfSet } from "../api/index.ts";
 import { pointKey } from "../generators/points.ts";
 import type { History, Params, SearchSpace } from "../generators/types.ts";
 
@@ -28,8 +28,8 @@ interface Held {
   version: number;
   /** tags are each point's state (and loss) as sent. */
   tags: Map<string, string>;
-  /** synced are the point objects already compared. */
-  synced: WeakSet<Point>;
+  /** synced are the set objects already compared (the caches replace a set when it changes). */
+  synced: WeakSet<HyperParameterSet>;
 }
 
 const tagOf = (p: Point): string =>
@@ -39,25 +39,36 @@ const tagOf = (p: Point): string =>
 export class HistorySync {
   private readonly held = new Map<string, Map<number, Held>>();
 
-  /** message returns the changes of points since the last message to worker sid for uid. */
-  message(uid: string, sid: number, points: readonly Point[]): SyncMessage {
+  /**
+   * message returns the changes of points since the last message to worker sid for uid: only the
+   * sets whose copy changed since are read, and the changes go in id order.
+   */
+  message(uid: string, sid: number, source: PointSource): SyncMessage {
     const bySlot = this.held.get(uid) ?? new Map<number, Held>();
     this.held.set(uid, bySlot);
     const reset = !bySlot.has(sid);
-    const h = bySlot.get(sid) ?? { version: 0, tags: new Map(), synced: new WeakSet<Point>() };
+    const h = bySlot.get(sid) ?? { version: 0, tags: new Map(), synced: new WeakSet<HyperParameterSet>() };
     bySlot.set(sid, h);
     const changes: Change[] = [];
-    for (const p of points) {
-      // Point objects are cached per set object (src/api/points.ts): one seen before is unchanged.
-      if (h.synced.has(p)) continue;
-      h.synced.add(p);
-      const tag = tagOf(p);
-      const before = h.tags.get(p.id);
-      if (before === tag) continue;
-      const state = tag[0] as "N" | "E" | "F";
-      changes.push([Number(p.id), before === undefined ? (p.params as Params) : null, state, p.loss ?? null]);
-      h.tags.set(p.id, tag);
+    for (const set of source.sets) {
+      if (h.synced.has(set)) continue;
+      h.synced.add(set);
+      for (const p of pointsOfSet(set, source.initial)) {
+        const tag = tagOf(p);
+        const before = h.tags.get(p.id);
+        if (before === tag) continue;
+        const state = tag[0] as "N" | "E" | "F";
+        changes.push([
+          Number(p.id),
+          before === undefined ? (p.params as Params) : null,
+          state,
+          p.loss ?? null,
+        ]);
+        h.tags.set(p.id, tag);
+      }
     }
+    // The worker keeps points in the order they first arrive, which must be id order.
+    changes.sort((a, b) => a[0] - b[0]);
     const msg = { uid, reset, version: h.version, changes };
     h.version++;
     return msg;
@@ -107,6 +118,17 @@ interface Kept {
   loss: number | null;
 }
 
+/** historyOf lists kept points by outcome; the map's order is id order (a request's ids only grow). */
+function historyOf(points: ReadonlyMap<number, Kept>): History {
+  const history: History = { evaluated: [], pending: [], failed: [] };
+  for (const p of points.values()) {
+    if (p.state === "E" && p.loss !== null) history.evaluated.push({ params: p.params, loss: p.loss });
+    else if (p.state === "F") history.failed.push(p.params);
+    else history.pending.push(p.params);
+  }
+  return history;
+}
+
 /** WorkerHistory is the worker side: each request's points, in id order, and the keys of their params. */
 export class WorkerHistory {
   private readonly requests = new Map<
@@ -136,14 +158,16 @@ export class WorkerHistory {
         r.keys.add(pointKey(space, params));
       }
     }
-    // Points arrive in id order (a request's ids only grow), so the map's order is id order.
-    const history: History = { evaluated: [], pending: [], failed: [] };
-    for (const p of r.points.values()) {
-      if (p.state === "E" && p.loss !== null) history.evaluated.push({ params: p.params, loss: p.loss });
-      else if (p.state === "F") history.failed.push(p.params);
-      else history.pending.push(p.params);
-    }
-    return { history, seenKeys: new Overlay(r.keys) };
+    const points = r.points;
+    let history: History | undefined;
+    // The history is built when a method reads it (random and the grid only need the seen keys).
+    return {
+      get history(): History {
+        history ??= historyOf(points);
+        return history;
+      },
+      seenKeys: new Overlay(r.keys),
+    };
   }
 
   /** forget drops a request's history. */

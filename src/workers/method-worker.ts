@@ -27,7 +27,11 @@ parentPort?.on("message", (task: Task | { forget: string }) => {
   let input = task.input;
   if (task.sync) {
     try {
-      input = { ...input, ...kept.apply(task.sync, input.space) };
+      // Copied as properties, so the history stays lazy (built only if the method reads it).
+      input = Object.defineProperties(
+        { ...input },
+        Object.getOwnPropertyDescriptors(kept.apply(task.sync, input.space)),
+      );
     } catch (e) {
       kept.forget(task.sync.uid);
       parentPort?.postMessage({ id: task.id, error: (e as Error).message, resync: true });

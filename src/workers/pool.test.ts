@@ -1,4 +1,5 @@
 import { afterAll, describe, expect, it } from "vitest";
+import type { HyperParameterSet } from "../api/index.ts";
 import { TimeoutError, WorkerPool } from "./pool.ts";
 
 const space = { dims: [{ name: "x", kind: "float" as const, low: 0, high: 1, log: false }] };
@@ -49,5 +50,32 @@ describe("WorkerPool", () => {
       TimeoutError,
     );
     expect((await pool.run("random", input(2), 30_000)).points).toHaveLength(2);
+  });
+  it("gives a method the history its worker keeps, as if the whole history had been sent", async () => {
+    // Set s-1 holds four points of x = 0.1 .. 0.4, two of them evaluated.
+    const set: HyperParameterSet = {
+      metadata: { name: "s-1" },
+      spec: { request: "s", firstId: 1, lastId: 8, losses: { "1": 0.5, "3": 0.25 } },
+      status: {
+        total: 4,
+        points: [1, 2, 3, 4].map((id) => ({ id: String(id), params: { x: id / 10 }, generation: 1 })),
+      },
+    };
+    const history = {
+      evaluated: [
+        { params: { x: 0.1 }, loss: 0.5 },
+        { params: { x: 0.3 }, loss: 0.25 },
+      ],
+      pending: [{ x: 0.2 }, { x: 0.4 }],
+      failed: [],
+    };
+    for (const method of ["tpe", "sobol"]) {
+      const whole = await pool.run(method, { ...input(3), history }, 30_000);
+      const synced = await pool.run(method, input(3), 30_000, {
+        uid: `u-${method}`,
+        source: { sets: [set], initial: undefined },
+      });
+      expect(synced.points, method).toEqual(whole.points);
+    }
   });
 });

@@ -4,7 +4,7 @@
  * start on first use (each costs ~30 MB), so an operator that only runs container generators has none.
  */
 import { Worker } from "node:worker_threads";
-import type { Point } from "../api/index.ts";
+import type { PointSource } from "../api/index.ts";
 import type { SuggestInput, SuggestResult } from "../generators/types.ts";
 import { HistorySync } from "./history-sync.ts";
 
@@ -19,7 +19,7 @@ export class TimeoutError extends Error {
 /** Synced names a request whose history the workers keep: only changes are sent (history-sync.ts). */
 export interface Synced {
   uid: string;
-  points: readonly Point[];
+  source: PointSource;
 }
 
 interface Pending {
@@ -117,7 +117,7 @@ export class WorkerPool {
           this.replace(slot, new TimeoutError(`method ${task.method} took longer than ${task.timeoutMs} ms`)),
         task.timeoutMs,
       );
-      const sync = task.synced && this.history.message(task.synced.uid, slot.sid, task.synced.points);
+      const sync = task.synced && this.history.message(task.synced.uid, slot.sid, task.synced.source);
       slot.worker.postMessage({ id: task.id, method: task.method, input: task.input, sync });
     }
   }
