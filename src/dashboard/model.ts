@@ -110,76 +110,71 @@ export function pointRowOf(p: Point, params: readonly ParamInfo[]): PointRow {
 }
 
 /**
- * encodePoints lays points (in id order) out in the binary format of PointsHeader: one float64
- * column per field, so a browser reads 100,000 points without parsing them.
+ * encodePoints lays points (in id order) out in the binary format of PointsHeader: id, generation,
+ * state and loss as float64 columns, each parameter as a float32 column (its value, ~7 significant
+ * digits, or a category's index), so a browser reads 100,000 points without parsing them. The
+ * exports (CSV, JSON) keep every digit.
  */
 export function encodePoints(points: readonly Point[], params: readonly ParamInfo[]): Buffer {
   const n = points.length;
   const categories: Record<string, unknown[]> = {};
-  const index = new Map<string, Map<string, number>>();
-  for (const p of params) {
-    const categorical =
-      p.type === "categorical" ||
-      points.some((pt) => pt.params[p.name] !== undefined && typeof pt.params[p.name] !== "number");
-    if (!categorical) continue;
-    const values = [...(p.choices ?? [])];
-    categories[p.name] = values;
-    index.set(p.name, new Map(values.map((v, i) => [JSON.stringify(v), i])));
-  }
+  const fixed = Array.from({ length: POINT_COLUMNS }, () => new Float64Array(n));
+  const cols = params.map((p) => encodeParam(points, p, categories));
   const reasons: Record<string, string> = {};
-  for (const p of points) if (p.reason !== undefined) reasons[p.id] = p.reason;
+  points.forEach((p, i) => {
+    (fixed[0] as Float64Array)[i] = Number(p.id);
+    (fixed[1] as Float64Array)[i] = p.generation;
+    (fixed[2] as Float64Array)[i] = stateCode[p.state];
+    (fixed[3] as Float64Array)[i] = p.loss ?? Number.NaN;
+    if (p.reason !== undefined) reasons[p.id] = p.reason;
+  });
   const header: PointsHeader = { count: n, params: params.map((p) => p.name), categories, reasons };
   const json = Buffer.from(JSON.stringify(header));
   const offset = Math.ceil((4 + json.length) / 8) * 8;
-  const buf = Buffer.alloc(offset + (POINT_COLUMNS + params.length) * n * 8);
-  buf.writeUInt32LE(json.length, 0);
-  json.copy(buf, 4);
-  const cols = new Float64Array(buf.buffer, buf.byteOffset + offset, (POINT_COLUMNS + params.length) * n);
-  points.forEach((p, i) => {
-    cols[i] = Number(p.id);
-    cols[n + i] = p.generation;
-    cols[2 * n + i] = stateCode[p.state];
-    cols[3 * n + i] = p.loss ?? Number.NaN;
-    params.forEach((q, j) => {
-      const v = p.params[q.name];
-      const at = (POINT_COLUMNS + j) * n + i;
-      const seen = index.get(q.name);
-      if (!seen) {
-        cols[at] = typeof v === "number" ? v : Number.NaN;
-        return;
-      }
-      if (v === undefined || v === null) {
-        cols[at] = Number.NaN;
-        return;
-      }
-      const key = JSON.stringify(v);
-      let k = seen.get(key);
-      if (k === undefined) {
-        k = seen.size;
-        seen.set(key, k);
-        categories[q.name]?.push(v);
-      }
-      cols[at] = k;
-    });
-  });
-  // The categories grew while encoding: write the final header (its length may differ).
-  return rewriteHeader(buf, offset, header, n * (POINT_COLUMNS + params.length));
-}
-
-function rewriteHeader(buf: Buffer, offset: number, header: PointsHeader, values: number): Buffer {
-  const json = Buffer.from(JSON.stringify(header));
-  const at = Math.ceil((4 + json.length) / 8) * 8;
-  if (at === offset) {
-    buf.fill(0, 4, offset);
-    buf.writeUInt32LE(json.length, 0);
-    json.copy(buf, 4);
-    return buf;
-  }
-  const out = Buffer.alloc(at + values * 8);
+  const out = Buffer.alloc(offset + POINT_COLUMNS * n * 8 + params.length * n * 4);
   out.writeUInt32LE(json.length, 0);
   json.copy(out, 4);
-  buf.copy(out, at, offset);
+  let at = offset;
+  for (const c of [...fixed, ...cols]) {
+    out.set(new Uint8Array(c.buffer, c.byteOffset, c.byteLength), at);
+    at += c.byteLength;
+  }
   return out;
+}
+
+/** encodeParam is one parameter's column: numbers, or for a categorical one indices into categories. */
+function encodeParam(
+  points: readonly Point[],
+  p: ParamInfo,
+  categories: Record<string, unknown[]>,
+): Float32Array {
+  const col = new Float32Array(points.length).fill(Number.NaN);
+  const categorical =
+    p.type === "categorical" ||
+    points.some((pt) => pt.params[p.name] !== undefined && typeof pt.params[p.name] !== "number");
+  if (!categorical) {
+    points.forEach((pt, i) => {
+      const v = pt.params[p.name];
+      if (typeof v === "number") col[i] = v;
+    });
+    return col;
+  }
+  const values = [...(p.choices ?? [])];
+  const seen = new Map(values.map((v, i) => [JSON.stringify(v), i]));
+  points.forEach((pt, i) => {
+    const v = pt.params[p.name];
+    if (v === undefined || v === null) return;
+    const key = JSON.stringify(v);
+    let k = seen.get(key);
+    if (k === undefined) {
+      k = seen.size;
+      seen.set(key, k);
+      values.push(v);
+    }
+    col[i] = k;
+  });
+  categories[p.name] = values;
+  return col;
 }
 
 /**

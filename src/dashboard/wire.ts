@@ -83,9 +83,10 @@ export interface GenerationRow {
 /**
  * PointsHeader starts the binary points of a request (GET .../points.bin), which are laid out for
  * 100,000 points to load without parsing: a little-endian uint32 with the header's length, the
- * header as UTF-8 JSON, zero bytes up to a multiple of 8, then count float64 values per column in
- * id order: id, generation, state (PointStateCode), loss (NaN: none), then one column per
- * parameter: its value, or for a parameter in categories the index of its value there (NaN: none).
+ * header as UTF-8 JSON, zero bytes up to a multiple of 8, then count values per column in id
+ * order: float64 columns id, generation, state (PointStateCode), loss (NaN: none), then a float32
+ * column per parameter: its value, or for a parameter in categories the index of its value there
+ * (NaN: none).
  */
 export interface PointsHeader {
   count: number;

@@ -46,6 +46,9 @@ export class PointStore {
     const offset = Math.ceil((4 + length) / 8) * 8;
     const n = header.count;
     const col = (k: number) => new Float64Array(buf, offset + k * n * 8, n);
+    // Parameters come as float32 (the charts' precision); the store works in float64.
+    const param = (j: number) =>
+      Float64Array.from(new Float32Array(buf, offset + POINT_COLUMNS * n * 8 + j * n * 4, n));
     const byName = new Map(params.map((p) => [p.name, p]));
     const ordered = header.params.map((name) => byName.get(name) ?? { name, type: "float" as const });
     const store = new PointStore([]);
@@ -54,7 +57,7 @@ export class PointStore {
     store.generation = col(1);
     store.state = col(2);
     store.loss = col(3);
-    store.cols = header.params.map((_, j) => col(POINT_COLUMNS + j));
+    store.cols = header.params.map((_, j) => param(j));
     store.size = n;
     store.reasons = header.reasons;
     return store;
