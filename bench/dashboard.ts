@@ -149,7 +149,7 @@ async function paint(): Promise<{
   );
   const ms = marks["first-paint"] ?? -1;
   const drawn = await page.evaluate<string>(
-    '[...document.querySelectorAll("canvas")].map((c) => c.dataset.drawn).join(",")',
+    '[...document.querySelectorAll("canvas[data-drawn]")].map((c) => c.dataset.drawn).join(", ")',
   );
   await page.context().close();
   return { ms, errors, drawn, marks };
@@ -225,7 +225,7 @@ writeSection(
       ),
     )
     .join("; ")} | | |
-| points drawn (history, parallel coordinates, slices) | ${cold.drawn} | | |
+| marks drawn at first paint (history's points after gridDecimate, parallel coordinates' lines, the slice plots in view) | ${cold.drawn} | | |
 | console errors | ${errors.length} | 0 | ${errors.length === 0 ? "yes" : "**no**"} |`,
 );
 process.stdout.write(`${JSON.stringify(result.firstPaintMs)}\n`);
