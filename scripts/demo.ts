@@ -18,7 +18,7 @@ import type { HPORequest, Point } from "../src/api/index.ts";
 import { HpoClient } from "../src/client/index.ts";
 import { type LocalDashboard, serveDashboard } from "../src/dashboard/serve.ts";
 import { KubeClient, loadKubeConfig, paths } from "../src/runtime/client.ts";
-import { chromiumPath, launchChromium, openPage } from "../test/support/browser.ts";
+import { chromiumPath, drawAll, launchChromium, openPage } from "../test/support/browser.ts";
 import {
   buildControlPlane,
   type ControlPlane,
@@ -126,6 +126,7 @@ async function screenshot(url: string, file: string): Promise<void> {
     await page.goto(url);
     await page.waitForSelector("body[data-painted]", { timeout: 60_000 });
     await page.waitForSelector(".bars li", { timeout: 10_000 });
+    await drawAll(page);
     await page.screenshot({ path: file, fullPage: true });
     if (errors.length > 0) throw new Error(`the dashboard page had errors: ${errors.join("; ")}`);
     say(`wrote a screenshot of the bayesian request's dashboard page to ${file}`);

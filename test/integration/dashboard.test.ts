@@ -17,7 +17,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import { createDashboardHandler, type DashboardHandler } from "../../src/dashboard/handler.ts";
 import { DashboardReader } from "../../src/dashboard/reader.ts";
 import { KubeClient, loadKubeConfig } from "../../src/runtime/client.ts";
-import { launchChromium, openPage, type WatchedPage } from "../support/browser.ts";
+import { drawAll, launchChromium, openPage, type WatchedPage } from "../support/browser.ts";
 import { repoRoot } from "../support/controlplane.ts";
 import { applyRequest, points, reportLosses, setOfPoint, waitFor, waitForPoints } from "../support/hpo.ts";
 import { type ApiProcess, httpsCall, startApiProcess } from "../support/idds-api.ts";
@@ -183,6 +183,7 @@ describe("kubectl hpo dashboard in headless Chromium", () => {
       expect(await page.locator("table.points tbody tr[data-id]").count()).toBe(1);
       expect(await page.locator("table.points tbody tr[data-id]").textContent()).toMatch(/OOMKilled/);
       await page.selectOption("#state-filter", "all");
+      await drawAll(page);
       await page.screenshot({ path: join(shots, `request-${scheme}.png`), fullPage: true });
       expect(errors).toEqual([]);
       await page.context().close();

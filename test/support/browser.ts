@@ -24,6 +24,19 @@ export async function launchChromium(): Promise<Browser> {
   });
 }
 
+/**
+ * drawAll scrolls each chart of a dashboard page into view (slice plots draw when seen) and waits
+ * until every one is drawn, then scrolls back to the top: for a full-page screenshot.
+ */
+export async function drawAll(page: Page): Promise<void> {
+  const charts = page.locator("canvas.chart");
+  for (let i = 0; i < (await charts.count()); i++) {
+    await charts.nth(i).scrollIntoViewIfNeeded();
+    await page.locator("canvas.chart[data-drawn]").nth(i).waitFor({ state: "attached" });
+  }
+  await page.mouse.wheel(0, -1e6);
+}
+
 /** WatchedPage is a page and the console errors and uncaught exceptions it has had. */
 export interface WatchedPage {
   page: Page;
