@@ -33,6 +33,10 @@ gitops-tools: ## Build the kstatus and Argo CD Lua health checkers (hack/kstatus
 	@bash hack/build-go-tool.sh kstatus >/dev/null
 	@bash hack/build-go-tool.sh luahealth >/dev/null
 
+.PHONY: idds-venv
+idds-venv: ## Build the virtualenv of the real idds-client and stomp.py (hack/idds-venv, pinned, cached) for the iDDS tests.
+	@bash hack/idds-venv/setup-venv.sh >/dev/null
+
 .PHONY: generate
 generate: deps ## Regenerate src/api/generated/ (types.ts, schemas.ts) and the chart's and config/'s copies of crds/ and config/rbac/.
 	npm run --silent generate
@@ -44,7 +48,7 @@ check: deps ## Lint, type-check, and fail when generated files are stale.
 	npm run --silent typecheck
 
 .PHONY: test
-test: deps controlplane tools gitops-tools check test-python ## Run the unit and the integration tests (on a local control plane) and print the counts.
+test: deps controlplane tools gitops-tools idds-venv check test-python ## Run the unit and the integration tests (on a local control plane) and print the counts.
 	@node --version
 	npm run --silent test
 

@@ -1,7 +1,7 @@
 """The nevergrad generator behind `method: nevergrad`: an iDDS steering container.
 
     python /app/main.py --max_points=%MAX_POINTS --num_points=%NUM_POINTS --input=%IN --output=%OUT \
-        [--optimizer=NGOpt] [--seed=S] [--direction=minimize|maximize]
+        [--optimizer=DiscreteOnePlusOne] [--seed=S] [--direction=minimize|maximize]
 
 Reads idds_input.json ({"points": [[point, loss|null], ...], "opt_space": ...}) with opt_space in
 the iDDS nevergrad form ({"A": {"type": "Choice", "params": {"choices": [...]}}, "B": {"type":
@@ -48,6 +48,9 @@ ENUMERATE_LIMIT = 200_000
 TELL_LIMIT = 1000
 UNCAPPED_WORDS = {"none", "null", "inf", "infinity", "unlimited", "nolimit", ""}
 NEVERGRAD_TYPES = ("Choice", "TransitionChoice", "Scalar", "Log", "Array")
+# The optimizer of iDDS's own nevergrad steering (idds-atlas processing/hyperparameteropt_nevergrad.py),
+# so that an iDDS user's method: nevergrad behaves as it did there.
+IDDS_OPTIMIZER = "DiscreteOnePlusOne"
 
 
 class InputError(Exception):
@@ -623,7 +626,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--num_points", "--num-points", type=count_arg, required=True, help="how many new points to write")
     p.add_argument("--input", required=True, help="idds_input.json")
     p.add_argument("--output", required=True, help="where to write the JSON list of new points")
-    p.add_argument("--optimizer", default="NGOpt", help="a name of nevergrad's optimizer registry (default NGOpt)")
+    p.add_argument(
+        "--optimizer",
+        default=IDDS_OPTIMIZER,
+        help=f"a name of nevergrad's optimizer registry (default {IDDS_OPTIMIZER}, iDDS's own)",
+    )
     p.add_argument("--seed", type=seed_arg, default=None, help="makes the points reproducible")
     p.add_argument("--direction", choices=["minimize", "maximize"], default="minimize")
     p.add_argument(

@@ -186,6 +186,15 @@ def test_writes_num_points_new_distinct_points_in_the_space(tmp_path, optimizer)
     assert not set(keys) & {key(p) for p, _ in IDDS_HISTORY}
 
 
+def test_the_default_optimizer_is_idds_own(tmp_path, capsys):
+    # iDDS's nevergrad steering (idds-atlas processing/hyperparameteropt_nevergrad.py) uses
+    # DiscreteOnePlusOne: an iDDS user's method nevergrad keeps behaving as it did there.
+    assert main.parser().parse_args(["--num_points=1", "--input=i", "--output=o"]).optimizer == "DiscreteOnePlusOne"
+    code, points = generate(tmp_path, {"points": IDDS_HISTORY, "opt_space": IDDS_SPACE}, num_points=3)
+    assert code == 0 and len(points) == 3
+    assert "(optimizer DiscreteOnePlusOne" in capsys.readouterr().err
+
+
 def test_canonical_space_values_have_their_types(tmp_path):
     code, points = generate(tmp_path, {"points": [], "opt_space": CANONICAL_SPACE}, "--seed=3", num_points=12)
     assert code == 0 and len(points) == 12

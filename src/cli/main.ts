@@ -6,6 +6,7 @@
  *   hpo-operator generate   a built-in method as an iDDS steering container
  *   hpo-operator api        serve the iDDS HPO REST API (docs/idds-api.md)
  *   hpo-operator validate   check HPORequest manifests offline
+ *   hpo-operator convert-idds  translate an iDDS HyperParameterOpt request into an HPORequest
  *
  * No stack trace reaches the user: see toplevel.ts (HPO_DEBUG=1 shows them).
  */
@@ -26,6 +27,10 @@ const commands: Record<string, { summary: string; load: () => Promise<Program> }
     summary: "check HPORequest and HyperParameterSet manifests offline (CI, pre-commit hooks)",
     load: async () => (await import("./validate.ts")).runValidate,
   },
+  "convert-idds": {
+    summary: "translate an iDDS HyperParameterOpt request (JSON) into an HPORequest (YAML)",
+    load: async () => (await import("./convert-idds.ts")).runConvertIdds,
+  },
   "stage-in": {
     summary: "(generator Jobs) copy idds_input.json into the shared working folder",
     load: async () => (await import("./stage.ts")).runStageIn,
@@ -41,7 +46,7 @@ const commands: Record<string, { summary: string; load: () => Promise<Program> }
 };
 
 function usage(): string {
-  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`);
+  const lines = Object.entries(commands).map(([name, c]) => `  ${name.padEnd(12)} ${c.summary}`);
   return (
     `usage: hpo-operator <command> [flags]\n\ncommands:\n${lines.join("\n")}\n\n` +
     "Run 'hpo-operator <command> --help' for a command's flags. Exit codes: 0 done, 1 failed,\n" +

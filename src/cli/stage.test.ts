@@ -52,6 +52,18 @@ describe.concurrent("stage-in and stage-out", { timeout: 60_000 }, () => {
     );
   });
 
+  it("stage-out refuses an output over --max-bytes without reading it, naming the limit", () => {
+    const dir = folder({ "out.json": JSON.stringify([{ pad: "p".repeat(3000) }]) });
+    const file = join(dir, "out.json");
+    expect(run(["stage-out", `--file=${file}`, "--max-bytes=4Ki"]).code).toBe(0);
+    const r = run(["stage-out", `--file=${file}`, "--max-bytes=2Ki"]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe("");
+    expect(r.stderr).toBe(
+      `hpo-operator stage-out: ${file}: the generator's output is 3012 bytes, over the limit of 2 KiB (the operator's --generator-output-limit)\n`,
+    );
+  });
+
   it("stage-out checks shape only when the space is not one the operator reads", () => {
     const dir = folder({
       "idds_input.json": JSON.stringify({ points: [], opt_space: { x: { type: "MyOwnForm" } } }),

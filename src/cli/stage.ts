@@ -5,17 +5,19 @@
  *   stage-in  --from=DIR --to=DIR   copy idds_input.json (or gunzip idds_input.json.gz) from the
  *                                   ConfigMap's folder into the shared working folder
  *   stage-in also checks that the document is an idds_input.json (src/validation/idds.ts)
- *   stage-out --file=PATH [--input=PATH]
+ *   stage-out --file=PATH [--input=PATH] [--max-bytes=N]
  *                                   check the generator's output (a JSON list of objects, in the
- *                                   input's space when --input names one the operator can read) and
- *                                   print it to the log in a frame with its length and checksum
+ *                                   input's space when --input names one the operator can read, at
+ *                                   most N bytes) and print it to the log in a frame with its length
+ *                                   and checksum
  */
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { compileSearchSpace } from "../generators/space.ts";
 import type { SearchSpace } from "../generators/types.ts";
-import { frameOutput } from "../jobs/frame.ts";
+import { parseBytes } from "../jobs/bytes.ts";
+import { frameOutput, overLimit } from "../jobs/frame.ts";
 import { checkOutput, INPUT_FILE } from "../jobs/protocol.ts";
 import { checkInput } from "../validation/idds.ts";
 import { checkBatch } from "../validation/points.ts";
@@ -32,13 +34,18 @@ export const stageInSpec: CommandSpec = {
 
 /** stageOutSpec is the command line of stage-out. */
 export const stageOutSpec: CommandSpec = {
-  flags: { file: { type: "string", required: true }, input: { type: "string" } },
+  flags: {
+    file: { type: "string", required: true },
+    input: { type: "string" },
+    "max-bytes": { type: "string" },
+  },
   usage:
-    "usage: hpo-operator stage-out --file=PATH [--input=PATH]\n\n" +
+    "usage: hpo-operator stage-out --file=PATH [--input=PATH] [--max-bytes=N]\n\n" +
     "Checks the generator's output PATH (a JSON list of points) and prints it to the log in a frame\n" +
     "with its length and checksum, for the operator to read. With --input (the generation's\n" +
     "idds_input.json), the points must also lie in its opt_space when the operator can read that\n" +
-    "space. Run by the operator's generator Jobs.\n",
+    "space. With --max-bytes (the operator's --generator-output-limit), a larger output fails\n" +
+    "without being read. Run by the operator's generator Jobs.\n",
 };
 
 function help(spec: CommandSpec): number {
@@ -75,6 +82,12 @@ export async function runStageOut(argv: string[]): Promise<number> {
   if (parsed.help) return help(stageOutSpec);
   const values = { file: str(parsed.values, "file") as string, input: str(parsed.values, "input") };
   if (!existsSync(values.file)) return fail("stage-out", `the generator wrote no output file ${values.file}`);
+  const max = str(parsed.values, "max-bytes");
+  if (max !== undefined) {
+    const limit = parseBytes(max, "--max-bytes");
+    const size = statSync(values.file).size;
+    if (size > limit) return fail("stage-out", `${values.file}: ${overLimit(size, limit)}`);
+  }
   const text = readFileSync(values.file, "utf8");
   const checked = checkOutput(text);
   if (!checked.ok) return fail("stage-out", `${values.file}: ${checked.error}`);

@@ -43,6 +43,32 @@ describe("decide: invalid specs", () => {
   });
 });
 
+describe("decide: the admin's policy", () => {
+  const refusing = { ...settings, admit: () => "the generator pod policy refuses this request: privileged" };
+  it("a refused request: Failed with reason PolicyRefused and its message, a Warning, nothing created", () => {
+    const req = request();
+    const d = decide(observe(req, []), refusing);
+    expect(kinds(d)).toEqual(["applyStatus"]);
+    expect(statusOf(d)?.message).toBe("the generator pod policy refuses this request: privileged");
+    expect(statusOf(d)?.conditions?.find((c) => c.type === "SpecValid")).toMatchObject({
+      status: "False",
+      reason: "PolicyRefused",
+    });
+    expect(reasons(d)).toEqual(["Warning/PolicyRefused"]);
+    expect(d.phase).toBe("Failed");
+    const again = decide(observe(settled(req, d), []), refusing);
+    expect([again.actions, again.events]).toEqual([[], []]);
+  });
+  it("a request the policy admits runs as before, and a refused one once the admin allows it", () => {
+    const d = decide(observe(request(), []), { ...settings, admit: () => undefined });
+    expect(d.phase).not.toBe("Failed");
+    const refused = settled(request(), decide(observe(request(), []), refusing));
+    const allowed = decide(observe(refused, []), settings);
+    expect(kinds(allowed)[0]).toMatch(/^generate #1/);
+    expect(statusOf(allowed)?.conditions?.find((c) => c.type === "SpecValid")?.status).toBe("True");
+  });
+});
+
 describe("decide: status writes", () => {
   const initial = [{ params: { x: 1 } }, { params: { x: 2 } }];
   const req0 = request({ initialPoints: initial, minUnevaluatedPoints: 0 }, { pointsPerSet: 4 });

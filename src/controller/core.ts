@@ -5,8 +5,7 @@
  * reconciler (reconciler.ts) gathers the observation and carries the decision out; it decides
  * nothing itself. docs/lifecycle.md states the rules.
  */
-import type { HPORequest, HPORequestStatus, HyperParameterSet, StoredPoint } from "../api/index.ts";
-import { initialOf } from "../api/points.ts";
+import type { HPORequest, HPORequestStatus, StoredPoint } from "../api/index.ts";
 import { chunksOf, MAX_POINTS_PER_SET, setIndexOf, setName, setRange } from "../api/shards.ts";
 import type { SearchSpace } from "../generators/types.ts";
 import type { GenerationOutcome } from "./generator.ts";
@@ -19,7 +18,7 @@ import {
   type Policy,
   planGeneration,
 } from "./lifecycle.ts";
-import { combine, type Direction, initialPoints, type Summary, storedBatch, summaryOfSet } from "./points.ts";
+import { combine, type Direction, initialPoints, type Summary, storedBatch } from "./points.ts";
 import type { SetsView } from "./setsview.ts";
 import { maxParamsBytes, paramsBytes, paramsBytesOf, pointsPerSet } from "./sizing.ts";
 import { seedOf, validateSpec } from "./spec.ts";
@@ -50,6 +49,8 @@ export interface CoreSettings {
   statusIntervalMs: number;
   /** paramsBytesWithoutSpace is what one point's params may take for a generator with no search space. */
   paramsBytesWithoutSpace: number;
+  /** admit is the admin's policy on a request (the generator pod policy): why it is refused, else undefined. */
+  admit?: (req: HPORequest) => string | undefined;
 }
 
 /** Action is one thing the reconciler carries out, in order. */
@@ -113,10 +114,11 @@ export function decide(obs: Observed, settings: CoreSettings): Decision {
   const req = obs.request;
   const check = validateSpec(req);
   if (!check.ok) return invalid(obs, check.message);
+  const refused = settings.admit?.(req);
+  if (refused) return invalid(obs, refused, "PolicyRefused");
   const perSet = perSetOf(req, obs.sets, check.space, settings);
   if (typeof perSet === "string") return invalid(obs, perSet);
   const direction = req.spec.objective?.direction ?? "minimize";
-  const initial = initialOf(req);
   const w: Work = {
     req,
     obs,
@@ -160,13 +162,13 @@ function perSetOf(
   return `one point of this search space can take ${params} bytes, more than a HyperParameterSet can hold (at most ${maxParamsBytes()} bytes of parameters): use fewer parameters, shorter parameter names or shorter categorical choices`;
 }
 
-function invalid(obs: Observed, problem: string): Decision {
+function invalid(obs: Observed, problem: string, reason = "InvalidSpec"): Decision {
   const req = obs.request;
-  const status = invalidStatus(req, problem, obs.now);
+  const status = invalidStatus(req, problem, obs.now, reason);
   if (req.status?.message === status.message) return { actions: [], events: [], phase: "Failed" };
   return {
     actions: [{ kind: "applyStatus", status }],
-    events: [{ type: "Warning", reason: "InvalidSpec", message: status.message ?? "" }],
+    events: [{ type: "Warning", reason, message: status.message ?? "" }],
     phase: "Failed",
   };
 }

@@ -305,9 +305,15 @@ export function ownFields(status: HPORequestStatus | undefined): HPORequestStatu
 }
 
 /** invalidStatus is the status of a request whose spec cannot be served: nothing is created. */
-export function invalidStatus(req: HPORequest, problem: string, now: Date): HPORequestStatus {
+export function invalidStatus(
+  req: HPORequest,
+  problem: string,
+  now: Date,
+  reason = "InvalidSpec",
+): HPORequestStatus {
   const generation = req.metadata?.generation ?? 0;
-  const message = `invalid spec: ${problem}`;
+  // A spec the admin's policy refuses is valid as written: its message says it is refused, not invalid.
+  const message = reason === "InvalidSpec" ? `invalid spec: ${problem}` : problem;
   return {
     ...ownFields(req.status),
     phase: "Failed",
@@ -316,17 +322,17 @@ export function invalidStatus(req: HPORequest, problem: string, now: Date): HPOR
     conditions: setConditions(
       ownConditions(req.status?.conditions),
       [
-        { type: "Ready", status: "False", reason: "InvalidSpec", message },
-        { type: "SpecValid", status: "False", reason: "InvalidSpec", message },
+        { type: "Ready", status: "False", reason, message },
+        { type: "SpecValid", status: "False", reason, message },
         {
           type: "Generating",
           status: "False",
-          reason: "InvalidSpec",
-          message: "nothing is generated for an invalid spec",
+          reason,
+          message: `nothing is generated for ${reason === "InvalidSpec" ? "an invalid spec" : "a refused spec"}`,
         },
-        { type: "Complete", status: "False", reason: "InvalidSpec", message: "the request cannot run" },
-        { type: "Failed", status: "True", reason: "InvalidSpec", message },
-        ...kstatusConditions("Failed", false, "InvalidSpec", message),
+        { type: "Complete", status: "False", reason, message: "the request cannot run" },
+        { type: "Failed", status: "True", reason, message },
+        ...kstatusConditions("Failed", false, reason, message),
       ],
       generation,
       now.toISOString(),

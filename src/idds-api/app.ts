@@ -12,8 +12,9 @@ import { Authorizer } from "./auth.ts";
 import type { ApiConfig } from "./config.ts";
 import { createApiMetrics, iddsHandler } from "./handler.ts";
 import { RequestLookup } from "./lookup.ts";
+import { requestRoutes } from "./requests.ts";
 import { type ApiServer, type Mount, startApiServer } from "./server.ts";
-import { IddsService, type RequestRoutes } from "./service.ts";
+import { IddsService } from "./service.ts";
 import { LossWriter } from "./writer.ts";
 
 /** RunningApi is a started API server. */
@@ -22,10 +23,12 @@ export interface RunningApi {
   stop(): Promise<void>;
 }
 
-/** ApiExtras are more handlers to mount (a dashboard under /dashboard) and the request routes. */
+/**
+ * ApiExtras are more handlers to mount beside the iDDS API, each under its own prefix (such as a
+ * dashboard under /dashboard): the extension point of docs/idds-api.md.
+ */
 export interface ApiExtras {
   mounts?: Mount[];
-  requests?: (kube: KubeClient, lookup: RequestLookup) => RequestRoutes;
 }
 
 /** startApi starts the API server of cfg; it resolves once it listens and its request cache is filled. */
@@ -42,7 +45,7 @@ export async function startApi(cfg: ApiConfig, log: Logger, extras: ApiExtras = 
     lookup,
     client: new HpoClient({ kube }),
     writer: new LossWriter(kube, { onBatch: (n) => metrics.batch.observe(n) }),
-    requests: extras.requests?.(kube, lookup),
+    requests: requestRoutes({ kube, lookup, requestNamespace: cfg.requestNamespace }),
     onError: (err, route) => {
       metrics.errors.inc({ route });
       log.error("iDDS API request failed", { err, route });

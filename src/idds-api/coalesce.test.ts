@@ -19,7 +19,7 @@ describe("planBatch", () => {
     expect(plan.losses).toEqual({ "1": 0.1, "2": 0.2 });
     expect(plan.verdicts.map((v) => v.kind)).toEqual(["write", "write"]);
   });
-  it("keeps the first loss: same loss done, another refused with 409 naming the iDDS id", () => {
+  it("keeps the first loss: same loss done, another refused with 409 naming the point", () => {
     const plan = planBatch(set({ "2": 0.5 }), undefined, "r", [
       { id: "2", loss: 0.5 },
       { id: "2", loss: 0.7 },
@@ -31,7 +31,7 @@ describe("planBatch", () => {
       kind: "refused",
       error: { status: 409, exceptionClass: "ConflictRequestException" },
     });
-    expect((plan.verdicts[1] as { error: Error }).error.message).toMatch(/^point 1 already has the loss 0.5/);
+    expect((plan.verdicts[1] as { error: Error }).error.message).toMatch(/^point 2 already has the loss 0.5/);
   });
   it("lets the first of two reports of one point in one batch decide", () => {
     const plan = planBatch(undefined, undefined, "r", [

@@ -6,7 +6,7 @@
  * the API answers a second, different loss with 409 ConflictRequestException, where iDDS would
  * overwrite it; the same loss again is answered as a success and writes nothing new. Two reports of
  * one point in one batch: the first decides, a later one with the same loss shares its answer, one
- * with another loss is refused. Messages name points by their iDDS ids (points.ts).
+ * with another loss is refused.
  *
  * Without the set (the first, optimistic attempt) every report is written except those the request
  * alone decides (an initial point given with its loss); when the API server refuses the patch (a

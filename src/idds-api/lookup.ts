@@ -81,9 +81,14 @@ export class RequestLookup {
 
   /** find returns the one request ref names (NoObject or BadRequest otherwise). */
   async find(ref: NumericRef): Promise<HPORequest> {
+    return pickOne(await this.findAll(ref), ref);
+  }
+
+  /** findAll returns every request ref names: from the cache, else from a live list. */
+  async findAll(ref: NumericRef): Promise<HPORequest[]> {
     const cached = matchRequests(this.informer.list(), ref);
-    if (cached.length > 0) return pickOne(cached, ref);
-    return pickOne(matchRequests(await this.listLive(), ref), ref);
+    if (cached.length > 0) return cached;
+    return matchRequests(await this.listLive(), ref);
   }
 
   /** remember puts a request this server just created into the cache. */

@@ -1,9 +1,11 @@
 /**
  * Points at the iDDS boundary. Pure.
  *
- * - Ids: iDDS numbers a request's points from 0 (`'name': str(i)`, i from 0), this project from 1
- *   (status.points[].id). Through this API, iDDS id = our id - 1, both ways: the point a
- *   HyperParameterSet stores as "1" is "0" for an idds-client. Ids are strings, as iDDS's are.
+ * - Ids: a point's iDDS id is its id here (status.points[].id), from 1, unchanged. iDDS 2.6 names
+ *   the contents of an HPO work from 1 (idds-atlas atlashpowork: `next_key = 1`, `point_index=1`;
+ *   only the 2020 transformer counted from 0, which is why iDDS's old client test asks for id=0),
+ *   and the operator's broker messages name each point by this id: a consumer reports the id a
+ *   message gave it without translating. Ids are strings, as iDDS's are.
  * - Status words: iDDS filters by its ContentStatus (New 0, Available 2, Failed 3, FinalFailed 4);
  *   a point without an outcome is New, one with a loss Available (iDDS sets it on update), a failed
  *   one Failed. Names are matched in any case, numbers as iDDS stores them.
@@ -11,6 +13,7 @@
  */
 import type { Point } from "../api/index.ts";
 import type { PointStatus } from "../client/model.ts";
+import { iddsPointName } from "../messaging/messages.ts";
 import { badRequest } from "./envelope.ts";
 
 /** IddsPoint is one point as iDDS's get_hyperparameters returns it. */
@@ -20,20 +23,20 @@ export interface IddsPoint {
   loss: number | null;
 }
 
-/** toIddsId is the iDDS id of our point id ("1" -> "0"). */
+/** toIddsId is the iDDS id of our point id: the name the broker messages give the point (the same id). */
 export function toIddsId(ourId: string): string {
-  return String(Number(ourId) - 1);
+  return iddsPointName(ourId);
 }
 
-/** fromIddsId reads an iDDS point id and returns our id ("0" -> "1"); BadRequest when it is not one. */
+/** fromIddsId reads an iDDS point id (digits) and returns our id; BadRequest when it is not one. */
 export function fromIddsId(iddsId: string): string {
   const s = iddsId.trim();
   if (!/^\d{1,9}$/.test(s)) {
     throw badRequest(
-      `point id ${JSON.stringify(iddsId)} is not a point id: iDDS point ids are whole numbers from 0, as get_hyperparameters returns them`,
+      `point id ${JSON.stringify(iddsId)} is not a point id: point ids are whole numbers from 1, as get_hyperparameters returns them`,
     );
   }
-  return String(Number(s) + 1);
+  return String(Number(s));
 }
 
 const statusWords: Record<string, PointStatus> = {

@@ -11,9 +11,8 @@ import { readFileSync } from "node:fs";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { createServer as createHttpServer } from "node:http";
 import { createServer as createHttpsServer } from "node:https";
-import type { AddressInfo } from "node:net";
 import { type Logger, noopLogger } from "../runtime/log.ts";
-import { AddressInUseError, type Handler, parseAddress } from "../runtime/server.ts";
+import { guarded, type Handler, listen, parseAddress } from "../runtime/server.ts";
 
 /** MountHandler answers a request under its prefix; subpath is the path after the prefix ("/..."). */
 export type MountHandler = (
@@ -78,13 +77,7 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
   const logger = options.logger ?? noopLogger;
   const bind = parseAddress(options.address);
   if (!bind) throw new Error("the API server needs a bind address (--bind-address)");
-  const listener = (req: IncomingMessage, res: ServerResponse) => {
-    dispatch(options, req, res).catch((err: unknown) => {
-      logger.error("HTTP handler failed", { err, path: req.url });
-      if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
-      res.end("internal error\n");
-    });
-  };
+  const listener = guarded((req, res) => dispatch(options, req, res), logger);
   const server = options.tls
     ? createHttpsServer(
         { cert: readFileSync(options.tls.certFile), key: readFileSync(options.tls.keyFile) },
@@ -92,32 +85,15 @@ export async function startApiServer(options: ApiServerOptions): Promise<ApiServ
       )
     : createHttpServer(listener);
   server.keepAliveTimeout = 65_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", (e: NodeJS.ErrnoException) =>
-      reject(e.code === "EADDRINUSE" ? new AddressInUseError(options.address, { cause: e }) : e),
-    );
-    server.listen(bind.port, bind.host, () => {
-      server.removeAllListeners("error");
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const listening = await listen(server, options.address, bind);
   const scheme = options.tls ? "https" : "http";
   logger.info("Serving", {
     scheme,
     address: bind.host ?? "",
-    port,
+    port: listening.port,
     mounts: options.mounts.map((m) => normalisePrefix(m.prefix) || "/"),
   });
-  return {
-    port,
-    scheme,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
+  return { ...listening, scheme };
 }
 
 async function dispatch(options: ApiServerOptions, req: IncomingMessage, res: ServerResponse): Promise<void> {

@@ -10,7 +10,7 @@ import { UnknownPointError } from "../client/errors.ts";
 import type { HpoClient } from "../client/index.ts";
 import { selectPoints } from "../client/model.ts";
 import { type Action, type Authorizer, READ, REPORT, SUBMIT, tokenOf, type User } from "./auth.ts";
-import { failure, IddsError, type Reply, success, wantsJsonOutputs } from "./envelope.ts";
+import { failure, IddsError, noObject, type Reply, success, wantsJsonOutputs } from "./envelope.ts";
 import type { RequestLookup } from "./lookup.ts";
 import { fromIddsId, parseLimit, parseLoss, parseStatus, toIddsPoint } from "./points.ts";
 import { type NumericRef, type Route, routeOf } from "./routes.ts";
@@ -31,8 +31,8 @@ export interface Incoming {
 export interface RequestRoutes {
   /** add creates an HPORequest from an iDDS request body for user; it returns its request_id. */
   add(body: string, user: User, authorize: (namespace: string) => Promise<void>): Promise<unknown>;
-  /** get answers get_requests for one request. */
-  get(req: HPORequest): unknown;
+  /** rows answers get_requests for the requests found (the caller may read each). */
+  rows(reqs: HPORequest[]): unknown;
 }
 
 /** ServiceDeps are the service's collaborators. */
@@ -81,17 +81,29 @@ export class IddsService {
         const routes = this.requestRoutes();
         return routes.add(await req.body(), user, (ns) => this.deps.auth.authorize(user, SUBMIT, ns));
       }
-      case "getRequests": {
-        const routes = this.requestRoutes();
-        const found = await this.find(route.ref, user, READ);
-        return routes.get(found);
-      }
+      case "getRequests":
+        return this.requestRoutes().rows(await this.readable(route.ref, user));
     }
   }
 
   private requestRoutes(): RequestRoutes {
     if (this.deps.requests) return this.deps.requests;
     throw new IddsError(404, "IDDSException", "add_request and get_requests are not served by this server");
+  }
+
+  /**
+   * readable lists the requests ref names that user may read: none found is [] (as iDDS answers);
+   * found but none readable is the first 403.
+   */
+  private async readable(ref: NumericRef, user: User): Promise<HPORequest[]> {
+    const found = await this.deps.lookup.findAll(ref);
+    const checks = await Promise.allSettled(
+      found.map((r) => this.deps.auth.authorize(user, READ, r.metadata?.namespace ?? "")),
+    );
+    const allowed = found.filter((_, i) => checks[i]?.status === "fulfilled");
+    const refused = checks.find((c) => c.status === "rejected");
+    if (allowed.length === 0 && refused) throw refused.reason;
+    return allowed;
   }
 
   /** find looks the request up and checks that user may do action in its namespace. */
@@ -109,7 +121,7 @@ export class IddsService {
     const limit = route.limit === undefined ? undefined : parseLimit(route.limit);
     const id = route.id === undefined ? undefined : fromIddsId(route.id);
     const req = await this.find(route.ref, user, READ);
-    const ref = { namespace: req.metadata?.namespace ?? "", name: req.metadata?.name ?? "" };
+    const ref = refOf(req);
     const { client } = this.deps;
     let points: Point[];
     if (id === undefined) points = await client.getHyperParameters(ref, { status, limit });
@@ -130,6 +142,8 @@ export class IddsService {
   ): Promise<unknown> {
     const loss = parseLoss(route.loss);
     const id = fromIddsId(route.id);
+    if (id === "0")
+      throw noObject("there is no point 0: point ids start at 1, as get_hyperparameters returns them");
     const req = await this.find(route.ref, user, REPORT);
     const perSet =
       req.status?.pointsPerSet ?? (await this.deps.client.getRequest(refOf(req))).status?.pointsPerSet;

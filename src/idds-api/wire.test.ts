@@ -93,11 +93,12 @@ describe("routes", () => {
 });
 
 describe("ids, status words, limit and loss at the iDDS boundary", () => {
-  it("maps iDDS id = our id - 1 both ways", () => {
-    expect(toIddsId("1")).toBe("0");
-    expect(fromIddsId("0")).toBe("1");
-    expect(fromIddsId(toIddsId("10000"))).toBe("10000");
-    expect(() => fromIddsId("-1")).toThrow(/whole numbers from 0/);
+  it("keeps point ids as they are (from 1, as iDDS 2.6 and the broker messages name them)", () => {
+    expect(toIddsId("1")).toBe("1");
+    expect(fromIddsId(" 7")).toBe("7");
+    expect(fromIddsId("007")).toBe("7");
+    expect(() => fromIddsId("-1")).toThrow(/whole numbers from 1/);
+    expect(() => fromIddsId("1.5")).toThrow(/is not a point id/);
   });
   it("reads iDDS's ContentStatus names and numbers", () => {
     expect(["New", "new", "0"].map(parseStatus)).toEqual(["new", "new", "new"]);
@@ -122,7 +123,7 @@ describe("ids, status words, limit and loss at the iDDS boundary", () => {
   it("writes a point in iDDS's form", () => {
     expect(
       toIddsPoint({ id: "3", params: { a: 1 }, generation: 1, state: "Evaluated", loss: 0.5, set: "r-1" }),
-    ).toEqual({ id: "2", parameters: { a: 1 }, loss: 0.5 });
+    ).toEqual({ id: "3", parameters: { a: 1 }, loss: 0.5 });
     expect(toIddsPoint({ id: "1", params: {}, generation: 1, state: "New", set: "r-1" }).loss).toBeNull();
   });
 });

@@ -12,11 +12,12 @@ import {
   HyperParameterSetResource,
   setNameOf,
 } from "../api/index.ts";
+import { RequestNotFoundError, UnknownPointError } from "../client/errors.ts";
 import { type KubeClient, paths } from "../runtime/client.ts";
 import { InvalidError, NotFoundError } from "../runtime/errors.ts";
 import { KeyedBatcher } from "./batcher.ts";
 import { conflict, type LossReport, planBatch, unknownSet, type Verdict } from "./coalesce.ts";
-import { IddsError } from "./envelope.ts";
+import { IddsError, noObject } from "./envelope.ts";
 
 /** ReportTarget is where a report goes: the request (for its name and initial points) and the set. */
 interface ReportTarget {
@@ -100,9 +101,13 @@ export class LossWriter {
   }
 }
 
-/** asIddsError turns a failure of the API server into the 500 CoreException idds-client shows. */
+/**
+ * asIddsError turns any failure into what idds-client shows: a request or point that went away is
+ * 404 NoObject; a failure of the API server the 500 CoreException.
+ */
 export function asIddsError(e: unknown): IddsError {
   if (e instanceof IddsError) return e;
+  if (e instanceof RequestNotFoundError || e instanceof UnknownPointError) return noObject(e.message);
   const message = e instanceof Error ? e.message : String(e);
   return new IddsError(500, "CoreException", `the Kubernetes API server failed the call: ${message}`, {
     cause: e,

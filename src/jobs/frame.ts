@@ -6,10 +6,13 @@
  *   <base64 of the gzip of the JSON, 76 characters a line>
  *   ---HPO-OUTPUT END---
  *
- * Gzip keeps a large output (10 MB of points) small in the log.
+ * Gzip keeps a large output (10 MB of points) small in the log. The reader takes a limit: an output
+ * over it is refused before it is decompressed, and decompression stops at the limit.
  */
+import { constants } from "node:buffer";
 import { createHash } from "node:crypto";
 import { gunzipSync, gzipSync } from "node:zlib";
+import { formatBytes } from "./bytes.ts";
 
 const BEGIN = /^---HPO-OUTPUT v1 bytes=(\d+) sha256=([0-9a-f]{64}) encoding=gzip\+base64---$/;
 const END = "---HPO-OUTPUT END---";
@@ -27,8 +30,17 @@ export function frameOutput(json: string): string {
 /** Unframed is the JSON text found in a log, or why none could be read. */
 export type Unframed = { ok: true; json: string } | { ok: false; error: string };
 
-/** unframeOutput finds the last frame in a log and checks its length and checksum. */
-export function unframeOutput(log: string): Unframed {
+/** overLimit is the message of an output larger than the operator takes. */
+export function overLimit(bytes: number | undefined, limit: number): string {
+  const size = bytes === undefined ? "larger than" : `${bytes} bytes, over`;
+  return `the generator's output is ${size} the limit of ${formatBytes(limit)} (the operator's --generator-output-limit)`;
+}
+
+/**
+ * unframeOutput finds the last frame in a log and checks its length and checksum; an output over
+ * maxBytes is refused, naming the limit.
+ */
+export function unframeOutput(log: string, maxBytes = Number.MAX_SAFE_INTEGER): Unframed {
   const lines = log.split(/\r?\n/);
   let begin = -1;
   for (let i = lines.length - 1; i >= 0; i--) {
@@ -43,13 +55,19 @@ export function unframeOutput(log: string): Unframed {
   const end = lines.indexOf(END, begin + 1);
   if (end < 0)
     return { ok: false, error: "the output frame in the stage-out log is cut short (no END line)" };
+  if (Number(m[1]) > maxBytes) return { ok: false, error: overLimit(Number(m[1]), maxBytes) };
   let raw: Buffer;
   try {
     // Only base64 lines belong to the frame: a log merges stdout and stderr, so a line of the other
     // stream may stand between them.
     const data = lines.slice(begin + 1, end).filter((l) => /^[A-Za-z0-9+/=]{1,76}$/.test(l));
-    raw = gunzipSync(Buffer.from(data.join(""), "base64"));
+    // A header may lie about the size: decompression itself stops at the limit.
+    raw = gunzipSync(Buffer.from(data.join(""), "base64"), {
+      maxOutputLength: Math.min(maxBytes, constants.MAX_LENGTH),
+    });
   } catch (e) {
+    if ((e as { code?: string }).code === "ERR_BUFFER_TOO_LARGE")
+      return { ok: false, error: overLimit(undefined, maxBytes) };
     return { ok: false, error: `the output frame does not decode: ${(e as Error).message}` };
   }
   if (raw.length !== Number(m[1])) {

@@ -2,7 +2,8 @@ import { gunzipSync } from "node:zlib";
 import { describe, expect, it } from "vitest";
 import type { HPORequest, Point } from "../api/index.ts";
 import { frameOutput, unframeOutput } from "./frame.ts";
-import { configMapFor, jobFor, jobName, restricted } from "./manifests.ts";
+import { configMapFor, jobFor, jobName } from "./manifests.ts";
+import { defaultPodPolicy, restricted } from "./policy.ts";
 import { checkOutput, inputDocument, placeholdersFor, substitute, UNCAPPED } from "./protocol.ts";
 import { describeFailure, type Pod, pullProblem } from "./status.ts";
 
@@ -52,6 +53,27 @@ describe("the output frame", () => {
     expect(unframeOutput([wrongLength, ...lines.slice(1)].join("\n"))).toMatchObject({
       ok: false,
       error: expect.stringContaining("header says 3"),
+    });
+  });
+});
+
+describe("reading the output frame under a limit", () => {
+  const json = JSON.stringify(Array.from({ length: 1000 }, (_, i) => ({ x: i })));
+  it("refuses an output over the limit by its header, naming the limit", () => {
+    expect(unframeOutput(frameOutput(json), json.length)).toEqual({ ok: true, json });
+    expect(unframeOutput(frameOutput(json), 1024)).toEqual({
+      ok: false,
+      error: `the generator's output is ${json.length} bytes, over the limit of 1 KiB (the operator's --generator-output-limit)`,
+    });
+  });
+  it("stops decompressing at the limit when the header lies (a gzip bomb)", () => {
+    const bomb = " ".repeat(50 * 1024 * 1024);
+    const lines = frameOutput(bomb).split("\n");
+    const lying = (lines[0] as string).replace(/bytes=\d+/, "bytes=10");
+    expect(unframeOutput([lying, ...lines.slice(1)].join("\n"), 1024 * 1024)).toEqual({
+      ok: false,
+      error:
+        "the generator's output is larger than the limit of 1 MiB (the operator's --generator-output-limit)",
     });
   });
 });
@@ -134,8 +156,18 @@ describe("the Job", () => {
       image: "registry.example/steer:1",
       workingDir: "/data",
       args: ["--max_points=50", "--num_points=5", "--input=/data/idds_input.json", "--output=output.json"],
-      securityContext: restricted,
+      securityContext: { ...restricted, readOnlyRootFilesystem: true },
+      resources: defaultPodPolicy.defaultResources,
+      volumeMounts: [
+        { name: "work", mountPath: "/data" },
+        { name: "tmp", mountPath: "/tmp" },
+      ],
     });
+    expect(pod.volumes).toEqual([
+      { name: "work", emptyDir: { sizeLimit: "1Gi" } },
+      { name: "tmp", emptyDir: { sizeLimit: "1Gi" } },
+      { name: "input", configMap: { name: "steer-gen-1" } },
+    ]);
     expect(pod.containers[0]).toMatchObject({
       args: ["stage-out", "--file=/data/output.json", "--input=/data/idds_input.json"],
     });
@@ -160,7 +192,11 @@ describe("the Job", () => {
         resources: { limits: { memory: "1Gi" } },
       },
     });
-    const job = jobFor(r, "n", 1, placeholdersFor(r, 1), settings);
+    expect(() => jobFor(r, "n", 1, placeholdersFor(r, 1), settings)).toThrow(
+      /the generator pod policy refuses this request: spec.generator.securityContext.runAsUser: 0/,
+    );
+    const policy = { ...defaultPodPolicy, allowRoot: true, serviceAccounts: ["steer"] };
+    const job = jobFor(r, "n", 1, placeholdersFor(r, 1), { ...settings, policy, outputLimitBytes: 1000 });
     const pod = job.spec.template.spec as Record<string, unknown> & {
       initContainers: Record<string, unknown>[];
       containers: Record<string, unknown>[];
@@ -173,13 +209,20 @@ describe("the Job", () => {
     });
     expect(pod.initContainers[1]).toMatchObject({
       workingDir: "/work",
-      securityContext: { runAsUser: 0 },
+      securityContext: { ...restricted, readOnlyRootFilesystem: true, runAsUser: 0, runAsNonRoot: false },
       env: [{ name: "A", value: "1" }],
       resources: { limits: { memory: "1Gi" } },
     });
     expect(pod.containers[0]).toMatchObject({
-      args: ["stage-out", "--file=/work/out.json", "--input=/work/idds_input.json"],
+      args: ["stage-out", "--file=/work/out.json", "--input=/work/idds_input.json", "--max-bytes=1000"],
     });
+  });
+  it("needs no /tmp volume for a generator that works in /tmp", () => {
+    const r = req({ generator: { image: "x", workdir: "/tmp" } });
+    const pod = jobFor(r, "n", 1, placeholdersFor(r, 1), settings).spec.template.spec as {
+      volumes: { name: string }[];
+    };
+    expect(pod.volumes.map((v) => v.name)).toEqual(["work", "input"]);
   });
   it("lets stage-out check the points against opt_space only when that is the operator's space", () => {
     const both = req({

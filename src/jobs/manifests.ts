@@ -6,6 +6,7 @@
 import { gzipSync } from "node:zlib";
 import { controllerRef, type HPORequest, LABEL_REQUEST } from "../api/index.ts";
 import { hash32 } from "../controller/spec.ts";
+import { admitGenerator, defaultPodPolicy, type PodPolicy, refusalMessage, restricted } from "./policy.ts";
 import { INPUT_FILE, type Placeholders, substitute } from "./protocol.ts";
 
 /** JobSettings are the operator-level settings of generator Jobs. */
@@ -16,6 +17,18 @@ export interface JobSettings {
   ttlSecondsAfterFinished: number;
   /** gzipAboveBytes stores idds_input.json gzip-compressed in binaryData above this size. */
   gzipAboveBytes: number;
+  /** policy is the cluster admin's generator pod policy (default: defaultPodPolicy). */
+  policy?: PodPolicy;
+  /** outputLimitBytes is the largest output stage-out hands over (--generator-output-limit). */
+  outputLimitBytes?: number;
+}
+
+/** PolicyRefusedError is a generator spec the admin's pod policy refuses. */
+export class PolicyRefusedError extends Error {
+  constructor(reasons: readonly string[]) {
+    super(refusalMessage(reasons));
+    this.name = "PolicyRefusedError";
+  }
 }
 
 /** Labels every object of a generation carries. */
@@ -49,14 +62,6 @@ function labels(req: HPORequest, generation: number): Record<string, string> {
   };
 }
 
-/** restricted is the securityContext of the Restricted Pod Security Standard. */
-export const restricted = {
-  allowPrivilegeEscalation: false,
-  capabilities: { drop: ["ALL"] },
-  runAsNonRoot: true,
-  seccompProfile: { type: "RuntimeDefault" },
-};
-
 /** configMapFor holds idds_input.json (gzip-compressed in binaryData when large). */
 export function configMapFor(
   req: HPORequest,
@@ -77,9 +82,14 @@ export function configMapFor(
   };
 }
 
-/** jobFor is the Job of one generation. */
+/**
+ * jobFor is the Job of one generation, under the admin's pod policy; it throws PolicyRefusedError
+ * for a generator spec the policy refuses.
+ */
 export function jobFor(req: HPORequest, name: string, generation: number, p: Placeholders, s: JobSettings) {
   const g = req.spec.generator ?? {};
+  const admitted = admitGenerator(g, s.policy ?? defaultPodPolicy);
+  if (!admitted.ok) throw new PolicyRefusedError(admitted.reasons);
   const workdir = g.workdir ?? "/data";
   const outputFile = g.outputFile ?? "output.json";
   // stage-out checks the points against idds_input.json's opt_space when that is the space the
@@ -88,6 +98,7 @@ export function jobFor(req: HPORequest, name: string, generation: number, p: Pla
   const nonEmpty = (m: object | undefined) => m !== undefined && Object.keys(m).length > 0;
   const bothSpaces = nonEmpty(req.spec.searchSpace) && nonEmpty(req.spec.optSpace);
   const checkInput = bothSpaces ? [] : [`--input=${workdir}/${INPUT_FILE}`];
+  const limit = s.outputLimitBytes === undefined ? [] : [`--max-bytes=${s.outputLimitBytes}`];
   const stage = (args: string[], mounts: object[]) => ({
     image: s.operatorImage,
     args,
@@ -95,23 +106,27 @@ export function jobFor(req: HPORequest, name: string, generation: number, p: Pla
     securityContext: { ...restricted, readOnlyRootFilesystem: true, runAsUser: 65532, runAsGroup: 65532 },
     resources: { requests: { cpu: "10m", memory: "64Mi" }, limits: { memory: "256Mi" } },
   });
+  // The root filesystem is read-only: the generator writes in workdir, and /tmp is a volume too.
+  const tmp = workdir.replace(/\/+$/, "") === "/tmp" ? [] : [{ name: "tmp", mountPath: "/tmp" }];
   const generator: Record<string, unknown> = {
     name: "generator",
     image: g.image,
     workingDir: workdir,
-    volumeMounts: [{ name: "work", mountPath: workdir }],
-    securityContext: g.securityContext ?? restricted,
+    volumeMounts: [{ name: "work", mountPath: workdir }, ...tmp],
+    securityContext: admitted.securityContext,
+    resources: admitted.resources,
   };
   if (g.command?.length) generator.command = g.command.map((a) => substitute(a, p));
   if (g.args?.length) generator.args = g.args.map((a) => substitute(a, p));
   if (g.env?.length) generator.env = g.env;
-  if (g.resources) generator.resources = g.resources;
+  const emptyDir = { sizeLimit: admitted.emptyDirSizeLimit };
   const podSpec: Record<string, unknown> = {
     restartPolicy: "Never",
-    automountServiceAccountToken: Boolean(g.serviceAccountName),
+    automountServiceAccountToken: Boolean(admitted.serviceAccountName),
     securityContext: { seccompProfile: { type: "RuntimeDefault" } },
     volumes: [
-      { name: "work", emptyDir: {} },
+      { name: "work", emptyDir },
+      ...(tmp.length > 0 ? [{ name: "tmp", emptyDir }] : []),
       { name: "input", configMap: { name } },
     ],
     initContainers: [
@@ -131,13 +146,13 @@ export function jobFor(req: HPORequest, name: string, generation: number, p: Pla
       {
         name: "stage-out",
         ...stage(
-          ["stage-out", `--file=${workdir}/${outputFile}`, ...checkInput],
+          ["stage-out", `--file=${workdir}/${outputFile}`, ...checkInput, ...limit],
           [{ name: "work", mountPath: workdir, readOnly: true }],
         ),
       },
     ],
   };
-  if (g.serviceAccountName) podSpec.serviceAccountName = g.serviceAccountName;
+  if (admitted.serviceAccountName) podSpec.serviceAccountName = admitted.serviceAccountName;
   if (g.nodeSelector) podSpec.nodeSelector = g.nodeSelector;
   if (g.tolerations) podSpec.tolerations = g.tolerations;
   if (g.imagePullSecrets) podSpec.imagePullSecrets = g.imagePullSecrets;

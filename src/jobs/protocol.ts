@@ -12,6 +12,14 @@ export const INPUT_FILE = "idds_input.json";
 /** UNCAPPED is what %MAX_POINTS becomes for a request without maxPoints (the CRD's largest maxPoints). */
 export const UNCAPPED = 1_000_000;
 
+/** PROTOCOL_ARGS is the usual argument list of an iDDS steering container (and of method: nevergrad). */
+export const PROTOCOL_ARGS: readonly string[] = [
+  "--max_points=%MAX_POINTS",
+  "--num_points=%NUM_POINTS",
+  "--input=%IN",
+  "--output=%OUT",
+];
+
 /** Placeholders are the values substituted for %MAX_POINTS, %NUM_POINTS, %IN and %OUT. */
 export interface Placeholders {
   maxPoints: number;

@@ -1,16 +1,19 @@
 /**
  * ContainerGenerator runs a generation as a Kubernetes Job speaking the iDDS container protocol.
  * It is called on every reconcile while the generation is Running, and is idempotent: it finds
- * the generation's Job by its deterministic name (a restarted operator adopts it), creates it when
- * missing, and reads the outcome once it has ended.
+ * the generation's Job by its deterministic name (a restarted operator adopts it, when the Job's
+ * owner reference carries the request's UID), creates it when missing, and reads the outcome once
+ * it has ended. The output is read with a byte limit (--generator-output-limit).
  */
 import { type HPORequest, pointsOfSource } from "../api/index.ts";
 import type { GenerationOutcome, GenerationRequest, Generator } from "../controller/generator.ts";
 import { acceptBatch } from "../controller/generator.ts";
-import { type KubeClient, paths } from "../runtime/client.ts";
+import { type KubeClient, paths, ResponseTooLargeError } from "../runtime/client.ts";
 import { AlreadyExistsError, NotFoundError } from "../runtime/errors.ts";
-import { unframeOutput } from "./frame.ts";
-import { configMapFor, type JobSettings, jobFor, jobName } from "./manifests.ts";
+import { logLimitFor } from "./bytes.ts";
+import { overLimit, unframeOutput } from "./frame.ts";
+import { configMapFor, type JobSettings, jobFor, jobName, PolicyRefusedError } from "./manifests.ts";
+import { type Owned, type OwnedObject, ownership } from "./ownership.ts";
 import { checkOutput, inputDocument, placeholdersFor } from "./protocol.ts";
 import { describeFailure, type Job, type Pod, pullProblem } from "./status.ts";
 
@@ -22,6 +25,8 @@ export interface ContainerSettings extends JobSettings {
   pollMs: number;
   /** presets fill spec.generator for methods that run a known image (method: nevergrad). */
   presets: Record<string, NonNullable<HPORequest["spec"]["generator"]>>;
+  /** outputLimitBytes is the largest generator output the operator reads (--generator-output-limit). */
+  outputLimitBytes: number;
 }
 
 /** withPreset returns the request with its method's preset generator under its own settings. */
@@ -50,10 +55,9 @@ export class ContainerGenerator implements Generator {
       if (e instanceof NotFoundError) return undefined;
       throw e;
     });
-    if (!job) {
-      await this.createObjects(req, g, name);
-      return { kind: "running", requeueAfterMs: this.s.pollMs };
-    }
+    if (!job) return this.createObjects(req, g, name);
+    const owner = ownership(job, req);
+    if (owner !== "ours") return this.notOurs("Job", name, owner);
     const pods = await this.podsOf(ns, name);
     const ended = job.status?.conditions?.find(
       (c) => (c.type === "Complete" || c.type === "Failed") && c.status === "True",
@@ -76,15 +80,50 @@ export class ContainerGenerator implements Generator {
     return outcome;
   }
 
-  private async createObjects(req: HPORequest, g: GenerationRequest, name: string): Promise<void> {
+  /**
+   * notOurs is the outcome of finding another owner's object under the generation's name: the
+   * request's former self (deleted, recreated with the same name) is garbage collected soon, so the
+   * generation waits for it; anything else is in the way for good.
+   */
+  private notOurs(kind: string, name: string, owner: Exclude<Owned, "ours">): GenerationOutcome {
+    if (owner === "predecessor") return { kind: "running", requeueAfterMs: this.s.pollMs };
+    return {
+      kind: "failed",
+      message: `${kind} ${name} exists and does not belong to this request (its owner reference has another UID): delete it, or give the request another name`,
+    };
+  }
+
+  private async createObjects(
+    req: HPORequest,
+    g: GenerationRequest,
+    name: string,
+  ): Promise<GenerationOutcome> {
     const ns = req.metadata?.namespace ?? "";
+    let job: unknown;
+    try {
+      job = jobFor(req, name, g.number, placeholdersFor(req, g.count), this.s);
+    } catch (e) {
+      if (e instanceof PolicyRefusedError) return { kind: "failed", message: e.message };
+      throw e;
+    }
     const input = inputDocument(req, pointsOfSource(g.history));
-    const create = (plural: string, apiVersion: string, body: unknown) =>
-      this.client.create(paths.collection(apiVersion, plural, ns), body).catch((e) => {
-        if (!(e instanceof AlreadyExistsError)) throw e;
-      });
-    await create("configmaps", "v1", configMapFor(req, name, g.number, input, this.s));
-    await create("jobs", "batch/v1", jobFor(req, name, g.number, placeholdersFor(req, g.count), this.s));
+    // The ConfigMap first: the Job's stage-in reads it, so an older one of the same name (another
+    // owner's) must be gone before the Job is created.
+    try {
+      await this.client.create(
+        paths.collection("v1", "configmaps", ns),
+        configMapFor(req, name, g.number, input, this.s),
+      );
+    } catch (e) {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+      const cm = await this.client.get<OwnedObject>(paths.object("v1", "configmaps", ns, name));
+      const owner = ownership(cm, req);
+      if (owner !== "ours") return this.notOurs("ConfigMap", name, owner);
+    }
+    await this.client.create(paths.collection("batch/v1", "jobs", ns), job).catch((e) => {
+      if (!(e instanceof AlreadyExistsError)) throw e;
+    });
+    return { kind: "running", requeueAfterMs: this.s.pollMs };
   }
 
   private async podsOf(ns: string, job: string): Promise<Pod[]> {
@@ -110,11 +149,24 @@ export class ContainerGenerator implements Generator {
     const pod = pods.find((p) => p.status?.phase === "Succeeded");
     if (!pod?.metadata?.name)
       return { kind: "failed", message: `Job ${name} completed but its pod is gone: its output was lost` };
-    const log = await this.client.text(paths.object("v1", "pods", ns, pod.metadata.name, "log"), {
-      query: { container: "stage-out" },
-      timeoutMs: 120_000,
-    });
-    const frame = unframeOutput(log);
+    const limit = this.s.outputLimitBytes;
+    const logLimit = logLimitFor(limit);
+    let log: string;
+    try {
+      log = await this.client.text(paths.object("v1", "pods", ns, pod.metadata.name, "log"), {
+        // The kubelet stops at limitBytes; the client stops reading past it whatever comes.
+        query: { container: "stage-out", limitBytes: logLimit + 1 },
+        timeoutMs: 120_000,
+        maxBytes: logLimit,
+      });
+    } catch (e) {
+      if (!(e instanceof ResponseTooLargeError)) throw e;
+      return {
+        kind: "failed",
+        message: `Job ${name}: stage-out's log is over ${logLimit} bytes: ${overLimit(undefined, limit)}`,
+      };
+    }
+    const frame = unframeOutput(log, limit);
     if (!frame.ok) return { kind: "failed", message: `Job ${name}: ${frame.error}` };
     const out = checkOutput(frame.json);
     if (!out.ok) return { kind: "failed", message: `Job ${name}: ${out.error}` };

@@ -31,7 +31,10 @@ export interface Pod {
 
 /** Job is the part of a Job read here. */
 export interface Job {
-  metadata?: { name?: string };
+  metadata?: {
+    name?: string;
+    ownerReferences?: { kind?: string; name?: string; uid?: string; controller?: boolean }[];
+  };
   spec?: { activeDeadlineSeconds?: number };
   status?: { conditions?: { type: string; status: string; reason?: string; message?: string }[] };
 }

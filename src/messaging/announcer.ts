@@ -15,11 +15,9 @@ import {
   type HyperParameterSet,
   initialOf,
   pointsOfSets,
-  setsOfRequest,
 } from "../api/index.ts";
 import { canonical } from "../controller/core.ts";
 import type { Recorder } from "../controller/events.ts";
-import { setIndexKey } from "../controller/reconciler.ts";
 import type { SetAggregates } from "../controller/setsview.ts";
 import { applyStatus } from "../runtime/apply.ts";
 import type { KubeClient } from "../runtime/client.ts";
@@ -61,6 +59,8 @@ export interface AnnouncerDeps {
   logger: Logger;
   destination: string;
   ttlMs: number;
+  /** vo is the vo header (default atlas, as iDDS). */
+  vo?: string;
   /** retry backoff of a request whose messages could not be delivered. */
   retryBaseMs?: number;
   retryMaxMs?: number;
@@ -203,7 +203,12 @@ export class Announcer {
   }
 
   private messageOf(req: HPORequest, step: Step, destination: string): Outgoing {
-    const opts: MessageOptions = { destination, ttlMs: this.d.ttlMs, now: this.now().getTime() };
+    const opts: MessageOptions = {
+      destination,
+      ttlMs: this.d.ttlMs,
+      vo: this.d.vo,
+      now: this.now().getTime(),
+    };
     const id = identityOf(req);
     return step.kind === "batch"
       ? batchMessage(id, step.batch.generation, step.batch.points, opts)

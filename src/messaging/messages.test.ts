@@ -39,16 +39,38 @@ describe("batchMessage", () => {
       transform_id: rid,
       relation_type: "input",
       files: [
-        { scope: "hpo", name: "7", path: '[{"lr":0.01,"opt":"adam"},null]', map_id: 7, status: "New" },
-        { scope: "hpo", name: "8", path: '[{"lr":0.2,"opt":"sgd"},null]', map_id: 8, status: "New" },
+        {
+          scope: "hpo",
+          name: "7",
+          path: '[{"lr":0.01,"opt":"adam"},null]',
+          map_id: 7,
+          content_id: 7,
+          external_coll_id: null,
+          external_content_id: null,
+          status: "New",
+        },
+        {
+          scope: "hpo",
+          name: "8",
+          path: '[{"lr":0.2,"opt":"sgd"},null]',
+          map_id: 8,
+          content_id: 8,
+          external_coll_id: null,
+          external_content_id: null,
+          status: "New",
+        },
       ],
       message_id: `${uid}/batch/2`,
       generation: 2,
       kubernetes: { namespace: "team-a", name: "mnist", uid },
     });
+    // iDDS's headers (idds agents/common/plugins/messaging.py), then ours.
     expect(m.headers).toEqual({
       persistent: "true",
-      msg_type: "file_hyperparameteropt",
+      ttl: "43200000",
+      vo: "atlas",
+      from_idds: "true",
+      msg_type: "messagetype.hyperparameteroptfile",
       "content-type": "application/json",
       hpo_namespace: "team-a",
       hpo_name: "mnist",
@@ -59,11 +81,12 @@ describe("batchMessage", () => {
     });
     expect(m.destination).toBe("/topic/hpo.points");
   });
-  it("is the same on every resend; ttl adds ttl and expires", () => {
+  it("is the same on every resend; a ttl sets ttl and expires; vo is configurable", () => {
     const a = batchMessage(identityOf(req()), 2, pts, opts);
     expect(batchMessage(identityOf(req()), 2, pts, { ...opts, now: 5 })).toEqual(a);
-    const t = batchMessage(identityOf(req()), 2, pts, { ...opts, ttlMs: 60_000 });
-    expect(t.headers).toMatchObject({ ttl: "60000", expires: "61000" });
+    expect(a.headers.expires).toBeUndefined();
+    const t = batchMessage(identityOf(req()), 2, pts, { ...opts, ttlMs: 60_000, vo: "rubin" });
+    expect(t.headers).toMatchObject({ ttl: "60000", expires: "61000", vo: "rubin" });
   });
 });
 
@@ -82,10 +105,17 @@ describe("endMessage", () => {
       relation_type: "output",
       collections: [{ scope: "hpo", name: "team-a/mnist", status: "Available" }],
       output: { status: "Finished", msg: "done" },
+      error: null,
       message_id: `${uid}/end/3`,
       generations: 3,
       kubernetes: { namespace: "team-a", name: "mnist", uid },
     });
-    expect(m.headers.msg_type).toBe("collection_hyperparameteropt");
+    expect(m.headers.msg_type).toBe("messagetype.hyperparameteroptcollection");
+    const failed = endMessage(
+      identityOf(req()),
+      { phase: "Failed", message: "no image", generations: 1 },
+      opts,
+    );
+    expect(JSON.parse(failed.body).error).toBe("no image");
   });
 });

@@ -1,8 +1,11 @@
 /**
- * The messages the operator announces on ActiveMQ, in the iDDS shapes that PanDA/JEDI consumers
- * already parse: one `file_hyperparameteropt` per stored batch of points, one
- * `collection_hyperparameteropt` when the request ends. Pure functions: the same request and batch
- * always give the same body and headers, so a resend is byte-identical and carries the same ids.
+ * The messages the operator announces on ActiveMQ, exactly as iDDS sends them today (idds-server
+ * 2.6: the carrier's message bodies, the conductor's MessagingSender headers) so that PanDA/JEDI and
+ * consumers or selectors written for iDDS read them unchanged: one `file_hyperparameteropt` per
+ * stored batch of points, one `collection_hyperparameteropt` when the request ends. Fields of our
+ * own (message_id, generation, kubernetes; hpo_* headers) come in addition, never instead. Pure
+ * functions: the same request and batch always give the same body and headers, so a resend is
+ * byte-identical and carries the same ids.
  */
 import type { HPORequest, Point } from "../api/index.ts";
 
@@ -19,6 +22,18 @@ export interface Identity {
   /** workloadId is workload_id: the hpo.dev/workload-id annotation, else requestId. */
   workloadId: number;
 }
+
+/** IddsMessageType is the msg_type header iDDS sends: str(MessageType.X).lower() of its enum. */
+export const IddsMessageType = {
+  file_hyperparameteropt: "messagetype.hyperparameteroptfile",
+  collection_hyperparameteropt: "messagetype.hyperparameteroptcollection",
+} as const;
+
+/** IddsDefaultTtlMs is the ttl header iDDS sends by default (its timetolive, 12 hours in ms). */
+export const IddsDefaultTtlMs = 12 * 3600 * 1000;
+
+/** DefaultVo is the vo header iDDS sends (its MessagingSender writes "atlas"). */
+export const DefaultVo = "atlas";
 
 /** Outgoing is one message ready for the publisher. */
 export interface Outgoing {
@@ -62,13 +77,30 @@ export function endMessageId(uid: string, generations: number): string {
   return `${uid}/end/${generations}`;
 }
 
-/** fileOf is one point as an iDDS file entry: path is the JSON of [params, null] (no loss yet). */
+/**
+ * iddsPointName is a point's name in the messages: the id PanDA JEDI turns into an event id, which
+ * a training job then reports its loss under, so it must be the id the iDDS REST API
+ * (hpo-operator api) takes for the same point. It is the point's id in its HyperParameterSet, from 1,
+ * as iDDS 2.6's HPO work names its contents from 1 (idds-atlas ATLASHPOWork.generate_new_input_output_maps).
+ */
+export function iddsPointName(id: string): string {
+  return id;
+}
+
+/**
+ * fileOf is one point as an iDDS file entry: path is the JSON of [params, null] (no loss yet);
+ * content_id is the point id (iDDS's is the row id of its contents table); iDDS's external ids are null.
+ */
 export function fileOf(p: Point): Record<string, unknown> {
+  const name = iddsPointName(p.id);
   return {
     scope: "hpo",
-    name: p.id,
+    name,
     path: JSON.stringify([p.params, null]),
-    map_id: Number(p.id),
+    map_id: Number(name),
+    content_id: Number(name),
+    external_coll_id: null,
+    external_content_id: null,
     status: "New",
   };
 }
@@ -76,8 +108,10 @@ export function fileOf(p: Point): Record<string, unknown> {
 /** MessageOptions are the operator's settings that shape a message. */
 export interface MessageOptions {
   destination: string;
-  /** ttlMs sets the ttl and expires headers when > 0. */
+  /** ttlMs is the ttl header when > 0, and sets the expires header; 0 sends iDDS's default ttl, no expires. */
   ttlMs: number;
+  /** vo is the vo header (iDDS's virtual organisation; default atlas). */
+  vo?: string;
   /** now is the send time in ms (only the expires header depends on it). */
   now: number;
 }
@@ -86,7 +120,10 @@ function kubernetesOf(id: Identity): Record<string, string> {
   return { namespace: id.namespace, name: id.name, uid: id.uid };
 }
 
-/** headersOf are the STOMP headers of a message; underscores keep them usable in JMS selectors. */
+/**
+ * headersOf are the STOMP headers of a message: iDDS's (persistent, ttl, vo, from_idds, msg_type in
+ * iDDS's form), then ours; underscores keep them usable in JMS selectors.
+ */
 export function headersOf(
   id: Identity,
   msgType: Outgoing["msgType"],
@@ -95,7 +132,10 @@ export function headersOf(
 ): Record<string, string> {
   const h: Record<string, string> = {
     persistent: "true",
-    msg_type: msgType,
+    ttl: String(opts.ttlMs > 0 ? opts.ttlMs : IddsDefaultTtlMs),
+    vo: opts.vo ?? DefaultVo,
+    from_idds: "true",
+    msg_type: IddsMessageType[msgType],
     "content-type": "application/json",
     hpo_namespace: id.namespace,
     hpo_name: id.name,
@@ -104,10 +144,7 @@ export function headersOf(
     request_id: String(id.requestId),
     workload_id: String(id.workloadId),
   };
-  if (opts.ttlMs > 0) {
-    h.ttl = String(opts.ttlMs);
-    h.expires = String(opts.now + opts.ttlMs);
-  }
+  if (opts.ttlMs > 0) h.expires = String(opts.now + opts.ttlMs);
   return h;
 }
 
@@ -146,7 +183,10 @@ export interface EndInput {
   generations: number;
 }
 
-/** endMessage is the collection_hyperparameteropt message sent when a request ends. */
+/**
+ * endMessage is the collection_hyperparameteropt message sent when a request ends; error is null
+ * when it Finished, else why it did not (iDDS's work.get_terminated_msg()).
+ */
 export function endMessage(id: Identity, end: EndInput, opts: MessageOptions): Outgoing {
   const messageId = endMessageId(id.uid, end.generations);
   const body = {
@@ -157,6 +197,7 @@ export function endMessage(id: Identity, end: EndInput, opts: MessageOptions): O
     relation_type: "output",
     collections: [{ scope: "hpo", name: `${id.namespace}/${id.name}`, status: "Available" }],
     output: { status: end.phase, msg: end.message },
+    error: end.phase === "Finished" ? null : end.message || null,
     message_id: messageId,
     generations: end.generations,
     kubernetes: kubernetesOf(id),

@@ -33,12 +33,20 @@ describe("broker settings", () => {
       heartbeatMs: 10_000,
       ttlMs: 0,
       receiptTimeoutMs: 10_000,
+      vo: "atlas",
     });
     expect(parseConfig([], {}).broker).toMatchObject({
       brokers: [],
       destination: "/topic/hpo.points",
       tls: false,
     });
+  });
+  it("takes the vo header of iDDS's messages from --broker-vo, a single word", () => {
+    expect(parseConfig(["--broker-vo=rubin"], {}).broker.vo).toBe("rubin");
+    expect(parseConfig([], { HPO_BROKER_VO: "lsst" }).broker.vo).toBe("lsst");
+    expect(() => parseConfig(["--broker-vo=a b"], {})).toThrow(
+      /--broker-vo: "a b" must be a word such as atlas/,
+    );
   });
   it("reads credentials files at connect time, without the trailing newline", () => {
     const files: Record<string, string> = { "/u": "hpo\n", "/p": "s3cret\n" };

@@ -25,6 +25,8 @@ export interface BrokerSettings {
   destination: string;
   /** ttlMs is the message time to live (0 = never expires). */
   ttlMs: number;
+  /** vo is the vo header of every message, as iDDS sends it (default atlas). */
+  vo?: string;
   /** receiptTimeoutMs is how long a message waits for the broker's receipt. */
   receiptTimeoutMs: number;
 }

@@ -64,6 +64,7 @@ export function createMessaging(d: MessagingDeps): Messaging {
     logger: d.log,
     destination: d.settings.destination,
     ttlMs: d.settings.ttlMs,
+    vo: d.settings.vo,
   });
   const a = announcer;
   let resync: NodeJS.Timeout | undefined;

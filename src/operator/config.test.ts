@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { defaultPodPolicy } from "../jobs/policy.ts";
 import { flags, parseConfig, parseDuration } from "./config.ts";
 import { requestChanged, setChanged } from "./predicates.ts";
 
@@ -66,6 +67,48 @@ describe("parseConfig", () => {
     [["--kube-api-qps=fast"], '--kube-api-qps: "fast" must be a positive number'],
     [["--kube-api-burst=0"], '--kube-api-burst: "0" must be a whole number >= 1'],
   ])("refuses %j with a clear message", (argv, message) => {
+    expect(() => parseConfig(argv, {})).toThrow(message);
+  });
+  it("reads the generator pod policy and output limit", () => {
+    // The flags' defaults are the policy the Job manifests fall back on.
+    expect(parseConfig([], {}).generators).toEqual({
+      policy: defaultPodPolicy,
+      outputLimitBytes: 16 * 1024 * 1024,
+    });
+    const c = parseConfig(
+      [
+        "--generator-allow-root",
+        "--generator-service-accounts=steer, gpu",
+        "--generator-default-limits=",
+        "--generator-output-limit=1Mi",
+      ],
+      { HPO_GENERATOR_SECRETS: "db", HPO_GENERATOR_ALLOW_PRIVILEGED: "true" },
+    );
+    expect(c.generators).toMatchObject({
+      policy: {
+        allowPrivileged: true,
+        allowRoot: true,
+        serviceAccounts: ["steer", "gpu"],
+        secrets: ["db"],
+        defaultResources: { requests: { cpu: "100m", memory: "256Mi" } },
+      },
+      outputLimitBytes: 1024 * 1024,
+    });
+    expect(c.generators.policy.defaultResources.limits).toBeUndefined();
+  });
+  it.each([
+    [["--generator-default-requests=cpu"], '--generator-default-requests: "cpu" is not name=quantity'],
+    [
+      ["--generator-default-limits=memory=lots"],
+      '--generator-default-limits: "lots" is not a Kubernetes quantity',
+    ],
+    [
+      ["--generator-emptydir-size-limit=big"],
+      '--generator-emptydir-size-limit: "big" is not a Kubernetes quantity',
+    ],
+    [["--generator-output-limit=16MB"], '--generator-output-limit: "16MB" is not a size in bytes'],
+    [["--generator-allow-root=maybe"], '--generator-allow-root: "maybe" must be true or false'],
+  ])("refuses the policy flags %j with a clear message", (argv, message) => {
     expect(() => parseConfig(argv, {})).toThrow(message);
   });
   it("reads durations", () => {

@@ -6,6 +6,7 @@ import { hostname } from "node:os";
 import { type CommandSpec, type FlagSpec, parseFlags } from "../cli/flags.ts";
 import { type BrokerSettings, parseBrokers, parseDestination } from "../messaging/settings.ts";
 import { type Level, parseLevel } from "../runtime/log.ts";
+import { type GeneratorLimits, generatorPolicyFlags, parseGeneratorLimits } from "./policy-flags.ts";
 
 /** OperatorConfig is everything `hpo-operator run` is told. */
 export interface OperatorConfig {
@@ -41,10 +42,12 @@ export interface OperatorConfig {
   imagePullTimeoutMs: number;
   /** broker holds the ActiveMQ settings; no brokers means messaging is off. */
   broker: BrokerSettings;
+  /** generators are the admin's generator pod policy and output limit (policy-flags.ts). */
+  generators: GeneratorLimits;
 }
 
 /** Flag describes one flag: its name, environment variable, default and help. */
-interface Flag {
+export interface Flag {
   name: string;
   env: string;
   def: string;
@@ -197,6 +200,7 @@ export const flags: Flag[] = [
     def: "10m",
     help: "every request is reconciled at least this often",
   },
+  ...generatorPolicyFlags(),
   ...brokerFlags(),
 ];
 
@@ -246,7 +250,13 @@ function brokerFlags(): Flag[] {
       name: "broker-message-ttl",
       env: "HPO_BROKER_MESSAGE_TTL",
       def: "0",
-      help: "message time to live (ttl and expires headers); 0 = never expires",
+      help: "message time to live (ttl and expires headers); 0 = never expires (ttl says iDDS's 12h)",
+    },
+    {
+      name: "broker-vo",
+      env: "HPO_BROKER_VO",
+      def: "atlas",
+      help: "the vo header of every message, as iDDS sends it",
     },
     {
       name: "broker-receipt-timeout",
@@ -263,6 +273,12 @@ export function parseDuration(s: string, what: string): number {
   if (!m) throw new Error(`${what}: "${s}" is not a duration; write it like 500ms, 15s, 5m or 1h`);
   const unit = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[(m[2] ?? "s") as "ms" | "s" | "m" | "h"];
   return Number(m[1]) * unit;
+}
+
+/** parseVo checks the vo header's value: a word, such as atlas. */
+function parseVo(s: string, what: string): string {
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(s)) throw new Error(`${what}: "${s}" must be a word such as atlas`);
+  return s;
 }
 
 function parseCount(s: string, what: string, min: number): number {
@@ -294,7 +310,7 @@ function parseBool(s: string, what: string): boolean {
 /** usage is the help text of `hpo-operator run`. */
 export function usage(): string {
   const rows = flags.map(
-    (f) => `  --${f.name.padEnd(27)} ${f.help} [$${f.env}${f.def ? `, default ${f.def}` : ""}]`,
+    (f) => `  --${f.name.padEnd(30)} ${f.help} [$${f.env}${f.def ? `, default ${f.def}` : ""}]`,
   );
   return `usage: hpo-operator run [flags]\n\nflags:\n${rows.join("\n")}\n`;
 }
@@ -351,6 +367,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
     nevergradImage: get("nevergrad-image"),
     jobTtlMs: dur("job-ttl"),
     imagePullTimeoutMs: dur("image-pull-timeout"),
+    generators: parseGeneratorLimits(get, (name) => parseBool(get(name), flag(name))),
     broker: {
       brokers: parseBrokers(get("brokers"), flag("brokers")),
       username: get("broker-username") || undefined,
@@ -361,6 +378,7 @@ export function parseConfig(argv: string[], env: Record<string, string | undefin
       tls: parseBool(get("broker-tls"), flag("broker-tls")),
       heartbeatMs: dur("broker-heartbeat"),
       ttlMs: dur("broker-message-ttl"),
+      vo: parseVo(get("broker-vo"), flag("broker-vo")),
       receiptTimeoutMs: dur("broker-receipt-timeout"),
     },
   };

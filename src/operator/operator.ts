@@ -14,7 +14,9 @@ import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
 import { Reconciler, type ReconcilerMetrics, setIndexKey, setsByRequest } from "../controller/reconciler.ts";
 import { SetAggregates } from "../controller/setsview.ts";
 import { LABEL_MANAGED } from "../jobs/manifests.ts";
-import { ContainerGenerator, type ContainerSettings } from "../jobs/runner.ts";
+import { admitGenerator, defaultPodPolicy, refusalMessage } from "../jobs/policy.ts";
+import { PROTOCOL_ARGS } from "../jobs/protocol.ts";
+import { ContainerGenerator, type ContainerSettings, withPreset } from "../jobs/runner.ts";
 import { createMessaging } from "../messaging/wiring.ts";
 import { KubeClient, loadKubeConfig } from "../runtime/client.ts";
 import { Controller } from "../runtime/controller.ts";
@@ -63,15 +65,30 @@ export function containerSettings(cfg: OperatorConfig): ContainerSettings {
     ttlSecondsAfterFinished: Math.round(cfg.jobTtlMs / 1000),
     gzipAboveBytes: 256 * 1024,
     imagePullTimeoutMs: cfg.imagePullTimeoutMs,
+    policy: cfg.generators.policy,
+    outputLimitBytes: cfg.generators.outputLimitBytes,
     // A pod stuck on an image pull changes no Job: look again every few seconds while a Job runs.
     pollMs: 5_000,
     presets: {
       nevergrad: {
         image: cfg.nevergradImage,
         command: ["python", "/app/main.py"],
-        args: ["--max_points=%MAX_POINTS", "--num_points=%NUM_POINTS", "--input=%IN", "--output=%OUT"],
+        args: [...PROTOCOL_ARGS],
       },
     },
+  };
+}
+
+/**
+ * podPolicyCheck is the core's admission of a request: a container generator's spec (with its
+ * method's preset) under the admin's generator pod policy; a refusal's message, else undefined.
+ */
+export function podPolicyCheck(settings: ContainerSettings): (req: HPORequest) => string | undefined {
+  return (req) => {
+    if (req.spec.method !== "container" && req.spec.method !== "nevergrad") return undefined;
+    const g = withPreset(req, settings.presets).spec.generator ?? {};
+    const admitted = admitGenerator(g, settings.policy ?? defaultPodPolicy);
+    return admitted.ok ? undefined : refusalMessage(admitted.reasons);
   };
 }
 
@@ -95,7 +112,8 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
   // A built-in method computes in the background; when it is done, its request is reconciled again.
   let enqueue = (_key: string) => {};
   const builtin = new BuiltinGenerator(pool, cfg.methodTimeoutMs, (req) => enqueue(keyOf(req as KubeObject)));
-  const jobs = new ContainerGenerator(client, containerSettings(cfg));
+  const jobSettings = containerSettings(cfg);
+  const jobs = new ContainerGenerator(client, jobSettings);
   const generatorFor = (req: HPORequest): Generator =>
     req.spec.method === "container" || req.spec.method === "nevergrad" ? jobs : builtin;
   const jobInformer = new Informer<KubeObject>({
@@ -121,6 +139,7 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
       setBytes: cfg.setBytes,
       statusIntervalMs: 1_000,
       paramsBytesWithoutSpace: 1_024,
+      admit: podPolicyCheck(jobSettings),
     },
   });
   // Announcing new points on ActiveMQ is a controller of its own (src/messaging), on the same caches.

@@ -72,6 +72,16 @@ export interface KubeClientOptions {
   env?: NodeJS.ProcessEnv;
 }
 
+/** ResponseTooLargeError is an answer longer than the caller's maxBytes; the rest is not read. */
+export class ResponseTooLargeError extends Error {
+  readonly maxBytes: number;
+  constructor(message: string, maxBytes: number) {
+    super(message);
+    this.name = "ResponseTooLargeError";
+    this.maxBytes = maxBytes;
+  }
+}
+
 /** KubeClient makes API calls against the cluster of a KubeConfig's current context. */
 export class KubeClient {
   readonly server: URL;
@@ -118,11 +128,25 @@ export class KubeClient {
     throw errorFor(code, status, `${method} ${path}`);
   }
 
-  /** text makes a GET whose answer is plain text (a pod's log). */
-  async text(path: string, opts: CallOptions = {}): Promise<string> {
+  /**
+   * text makes a GET whose answer is plain text (a pod's log). With maxBytes, an answer longer than
+   * that is not read on: it throws ResponseTooLargeError, whatever the server sends.
+   */
+  async text(path: string, opts: CallOptions & { maxBytes?: number } = {}): Promise<string> {
     const res = await this.send("GET", path, opts);
     const chunks: Buffer[] = [];
-    for await (const c of res) chunks.push(c as Buffer);
+    let size = 0;
+    for await (const c of res) {
+      chunks.push(c as Buffer);
+      size += (c as Buffer).length;
+      if (opts.maxBytes !== undefined && size > opts.maxBytes) {
+        res.destroy();
+        throw new ResponseTooLargeError(
+          `GET ${path}: the answer is over ${opts.maxBytes} bytes`,
+          opts.maxBytes,
+        );
+      }
+    }
     const body = Buffer.concat(chunks).toString("utf8");
     const code = res.statusCode ?? 0;
     if (code >= 200 && code < 300) return body;

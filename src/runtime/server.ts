@@ -2,7 +2,7 @@
  * The operator's HTTP endpoints: liveness (/healthz), readiness (/readyz) and Prometheus metrics
  * (/metrics), on one address or two, with node:http and exact-path routes.
  */
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { Registry } from "prom-client";
 import { type Logger, noopLogger } from "./log.ts";
@@ -58,13 +58,35 @@ export async function startHttpServer(
 ): Promise<HttpServer> {
   const bind = parseAddress(address);
   if (!bind) return { port: 0, close: async () => {} };
-  const server = createServer((req, res) => {
-    serve(routes, req, res).catch((err: unknown) => {
+  const server = createServer(guarded((req, res) => serve(routes, req, res), logger));
+  const listening = await listen(server, address, bind);
+  logger.info("Serving HTTP", { address: bind.host ?? "", port: listening.port, paths: Object.keys(routes) });
+  return listening;
+}
+
+/** guarded wraps a request handler so that a failure is logged and answered 500, never thrown. */
+export function guarded(
+  handle: (req: IncomingMessage, res: ServerResponse) => Promise<void>,
+  logger: Logger,
+): (req: IncomingMessage, res: ServerResponse) => void {
+  return (req, res) => {
+    handle(req, res).catch((err: unknown) => {
       logger.error("HTTP handler failed", { err, path: req.url });
       if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
       res.end("internal error\n");
     });
-  });
+  };
+}
+
+/**
+ * listen starts server on bind (address as configured, for the AddressInUseError) and returns its
+ * port and a close that also ends kept-alive connections.
+ */
+export async function listen(
+  server: Server,
+  address: string,
+  bind: { host: string | undefined; port: number },
+): Promise<HttpServer> {
   await new Promise<void>((resolve, reject) => {
     server.once("error", (e: NodeJS.ErrnoException) =>
       reject(e.code === "EADDRINUSE" ? new AddressInUseError(address, { cause: e }) : e),
@@ -74,10 +96,8 @@ export async function startHttpServer(
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
-  logger.info("Serving HTTP", { address: bind.host ?? "", port, paths: Object.keys(routes) });
   return {
-    port,
+    port: (server.address() as AddressInfo).port,
     close: () =>
       new Promise<void>((resolve) => {
         server.close(() => resolve());

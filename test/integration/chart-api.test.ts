@@ -4,7 +4,7 @@
  * certificate for the Service's names, RBAC from config/rbac/api_role.yaml (cluster-wide, or Roles
  * per served namespace); its environment read back by its own flag parser. Then the server runs as
  * the chart's ServiceAccount, under the chart's RBAC, through a recording proxy, and the real
- * idds-client reads and reports: nothing is refused, nothing beyond the rules is called.
+ * idds-client reads, reports and adds a request: nothing is refused, every rule is used.
  */
 import { X509Certificate } from "node:crypto";
 import { readFileSync } from "node:fs";
@@ -204,8 +204,8 @@ describe("the API server under the chart's RBAC", () => {
       "-n",
       teamNs,
       "job",
-      "--verb=get,patch",
-      "--resource=hyperparametersets.hpo.dev",
+      "--verb=get,patch,create",
+      "--resource=hyperparametersets.hpo.dev,hporequests.hpo.dev",
     ]);
     kubectlOk(["create", "rolebinding", "-n", teamNs, "job", "--role=job", `--serviceaccount=${teamNs}:job`]);
     applyRequest(teamNs, "r", {
@@ -217,16 +217,30 @@ describe("the API server under the chart's RBAC", () => {
     await waitForPoints(teamNs, "r", 2);
     const requestId = identityOf((await getRequest(teamNs, "r")) as never).requestId;
     const jobToken = kubectlOk(["create", "token", "-n", teamNs, "job"]).trim();
-    const [got, put, one] = await iddsClient(server.host, { token: jobToken }, [
+    const [got, put, one, added] = await iddsClient(server.host, { token: jobToken }, [
       ["get_hyperparameters", { workload_id: null, request_id: requestId }],
-      ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 0, loss: 0.5 }],
-      ["get_hyperparameters", { workload_id: null, request_id: requestId, id: 0 }],
+      ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 1, loss: 0.5 }],
+      ["get_hyperparameters", { workload_id: null, request_id: requestId, id: 1 }],
+      [
+        "add_request",
+        {
+          request_type: "HyperParameterOpt",
+          request_metadata: {
+            workload_id: "4242",
+            method: "random",
+            opt_space: { x: [0, 1] },
+            max_points: 2,
+          },
+        },
+      ],
     ]);
     expect(got).toEqual({
-      result: [expect.objectContaining({ id: "0" }), expect.objectContaining({ id: "1" })],
+      result: [expect.objectContaining({ id: "1" }), expect.objectContaining({ id: "2" })],
     });
     expect(put).toEqual({ result: { status: 0, message: "update successfully" } });
-    expect(one).toEqual({ result: [expect.objectContaining({ id: "0", loss: 0.5 })] });
+    expect(one).toEqual({ result: [expect.objectContaining({ id: "1", loss: 0.5 })] });
+    expect(added).toEqual({ result: expect.any(Number) });
+    expect(await getRequest(teamNs, "hpo-4242")).toBeDefined();
     // The dashboard, for a reader of the namespace: the list, a request's page and its watches.
     kubectlOk(["create", "serviceaccount", "-n", teamNs, "reader"]);
     kubectlOk([
@@ -266,12 +280,11 @@ describe("the API server under the chart's RBAC", () => {
     const granted = new Set(permissionsOf(source()));
     const used = [...new Set(calls.map((c) => `${c.group}|${c.resource}|${c.verb}`))];
     expect(used.filter((p) => !granted.has(p as never))).toEqual([]);
-    // Every rule was needed by this loop but add_request's (create hporequests) and the dashboard's
-    // reads of generator Jobs and pods, which only container requests have.
+    // Every rule was needed but the dashboard's reads of generator Jobs and pods, which only
+    // container requests have.
     expect([...granted].filter((p) => !used.includes(p)).sort()).toEqual([
       "batch|jobs|list",
       "batch|jobs|watch",
-      "hpo.dev|hporequests|create",
       "|pods|list",
       "|pods|watch",
     ]);

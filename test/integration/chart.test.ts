@@ -11,6 +11,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parse, stringify } from "yaml";
+import type { HPORequest } from "../../src/api/index.ts";
+import { jobFor } from "../../src/jobs/manifests.ts";
+import { placeholdersFor } from "../../src/jobs/protocol.ts";
 import { flags, parseConfig } from "../../src/operator/config.ts";
 import { repoRoot } from "../support/controlplane.ts";
 import { deleteNamespace, kubectl, kubectlOk, newNamespace } from "../support/kubectl.ts";
@@ -47,6 +50,16 @@ const values = () => ({
     usernameKey: "user",
     passwordKey: "pass",
     caSecret: { name: "mq-ca", key: "ca.pem" },
+    vo: "rubin",
+  },
+  generatorPolicy: {
+    allowRoot: true,
+    serviceAccounts: ["steer"],
+    secrets: ["db", "registry-token"],
+    defaultResources: { requests: { cpu: "1", memory: "2Gi" }, limits: { memory: "3Gi", cpu: "2" } },
+    emptyDirSizeLimit: "5Gi",
+    outputLimit: "64Mi",
+    networkPolicy: { egress: [{ ports: [{ port: 53, protocol: "UDP" }] }] },
   },
   extraEnv: [{ name: "NODE_OPTIONS", value: "--max-old-space-size=384" }],
   extraArgs: ["--resync-period=5m"],
@@ -228,6 +241,8 @@ describe("helm template, default values", () => {
       setBytes: 8192,
     });
     expect(cfg.broker.brokers).toEqual([]);
+    // The generator pod policy of an operator started without flags: nothing more is allowed.
+    expect(cfg.generators).toEqual(parseConfig([], {}).generators);
   });
 
   it("the metrics Service selects the operator's pods and port", () => {
@@ -318,6 +333,18 @@ describe("helm template, non-default values", () => {
       tls: true,
       usernameFile: "/etc/hpo-operator/broker/user",
       passwordFile: "/etc/hpo-operator/broker/pass",
+      vo: "rubin",
+    });
+    expect(cfg.generators).toEqual({
+      policy: {
+        allowPrivileged: false,
+        allowRoot: true,
+        serviceAccounts: ["steer"],
+        secrets: ["db", "registry-token"],
+        defaultResources: { requests: { cpu: "1", memory: "2Gi" }, limits: { cpu: "2", memory: "3Gi" } },
+        emptyDirSizeLimit: "5Gi",
+      },
+      outputLimitBytes: 64 * 1024 * 1024,
     });
     expect(env.NODE_EXTRA_CA_CERTS).toBe("/etc/hpo-operator/broker-ca/ca.pem");
     expect(env.NODE_OPTIONS).toBe("--max-old-space-size=384");
@@ -360,7 +387,7 @@ describe("helm template, non-default values", () => {
     expect(sm.spec.endpoints[0]).toMatchObject({ port: "http-metrics", path: "/metrics" });
     expect(sm.metadata.labels).toMatchObject({ release: "prom" });
     expect(sm.spec.namespaceSelector).toEqual({ matchNames: [releaseNs] });
-    const np = find(objects, "NetworkPolicy");
+    const np = find(objects, "NetworkPolicy", "rel-hpo-operator");
     expect(podLabels).toMatchObject(np.spec.podSelector.matchLabels);
     expect(np.spec.policyTypes).toEqual(["Ingress"]);
     expect(np.spec.ingress).toEqual([
@@ -369,6 +396,35 @@ describe("helm template, non-default values", () => {
         ports: [{ port: "http-metrics", protocol: "TCP" }],
       },
     ]);
+  });
+
+  it("a NetworkPolicy in each served namespace shuts generator pods off but for the egress allowed", () => {
+    const policies = objects.filter(
+      (o) => o.kind === "NetworkPolicy" && o.metadata.name === "rel-hpo-operator-generators",
+    );
+    expect(policies.map((p) => p.metadata.namespace).sort()).toEqual([...watched].sort());
+    // It selects the pods of the operator's generator Jobs, and not the operator itself.
+    const req = {
+      metadata: { name: "r", namespace: "n", uid: "u" },
+      spec: { method: "container", generator: { image: "g" } },
+    };
+    const job = jobFor(req as HPORequest, "r-gen-1", 1, placeholdersFor(req as HPORequest, 1), {
+      operatorImage: "i",
+      ttlSecondsAfterFinished: 1,
+      gzipAboveBytes: 1,
+    });
+    const generatorPod: Record<string, string> = job.spec.template.metadata.labels;
+    const operatorPod: Record<string, string> = find(objects, "Deployment").spec.template.metadata.labels;
+    for (const np of policies) {
+      const selects = (labels: Record<string, string>) =>
+        Object.entries(np.spec.podSelector.matchLabels).every(([k, v]) => labels[k] === v) &&
+        np.spec.podSelector.matchExpressions.every((e: { key: string }) => e.key in labels);
+      expect(selects(generatorPod)).toBe(true);
+      expect(selects(operatorPod)).toBe(false);
+      expect(np.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+      expect(np.spec.ingress).toEqual([]);
+      expect(np.spec.egress).toEqual([{ ports: [{ port: 53, protocol: "UDP" }] }]);
+    }
   });
 
   it("applies to the control plane (server-side dry run; the ServiceMonitor needs the Prometheus Operator)", () => {
@@ -387,6 +443,21 @@ describe("helm template, other switches", () => {
     expect(d.spec.strategy).toEqual({ type: "Recreate" });
     expect(envOf(d).HPO_LEADER_ELECT).toBe("false");
     expect(objects.filter((o) => o.kind === "Role")).toEqual([]);
+  });
+
+  it("the generator NetworkPolicy goes where generatorPolicy.networkPolicy.namespaces says, or nowhere when off", () => {
+    const names = (set: Record<string, string>) =>
+      renderChart("np", releaseNs, set)
+        .filter((o) => o.kind === "NetworkPolicy")
+        .map((o) => o.metadata.namespace);
+    expect(names({ "generatorPolicy.networkPolicy.namespaces": "{team-a,team-b}" })).toEqual([
+      "team-a",
+      "team-b",
+    ]);
+    expect(names({ watchNamespaces: "{team-c}" })).toEqual(["team-c"]);
+    expect(names({ watchNamespaces: "{team-c}", "generatorPolicy.networkPolicy.enabled": "false" })).toEqual(
+      [],
+    );
   });
 
   it("metrics off: no Service, no port, the operator serves no /metrics", () => {
@@ -421,6 +492,8 @@ describe("helm template, other switches", () => {
     ["leaderElection.leaseDuration=15 seconds", "/leaderElection/leaseDuration"],
     ["watchNamespaces={Team_A}", "/watchNamespaces/0"],
     ["image.digest=latest", "/image/digest"],
+    ["generatorPolicy.outputLimit=16MB", "/generatorPolicy/outputLimit"],
+    ["generatorPolicy.allowRoot=maybe", "/generatorPolicy/allowRoot"],
   ])("the values schema refuses %s", (set, message) => {
     const r = helm(["template", "x", CHART, "--set", set]);
     expect(r.code).not.toBe(0);

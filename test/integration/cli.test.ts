@@ -57,6 +57,12 @@ const cases: Case[] = [
   },
   {
     program: "hpo-operator",
+    command: ["api"],
+    usage: "usage: hpo-operator api [flags]",
+    missing: [[], "give --tls-cert-file and --tls-private-key-file"],
+  },
+  {
+    program: "hpo-operator",
     command: ["generate"],
     usage: "usage: hpo-operator generate --method M",
     missing: [["--method=tpe", "--input=i", "--output=o"], "missing required flag --num_points"],
@@ -78,6 +84,12 @@ const cases: Case[] = [
     command: ["validate"],
     usage: "usage: hpo-operator validate [-q] FILE...",
     missing: [[], "missing argument FILE"],
+  },
+  {
+    program: "hpo-operator",
+    command: ["convert-idds"],
+    usage: "usage: hpo-operator convert-idds [--name NAME]",
+    missing: [["-n", "team-a"], "missing argument FILE"],
   },
   { program: "kubectl hpo", command: [], usage: "kubectl hpo: the points of HPORequests" },
   {
@@ -151,7 +163,7 @@ describe("every command answers --help, refuses a bogus flag and says what is mi
 
   it("hpo-operator --help lists every command, validate too", () => {
     const r = run(hpoOperator, ["--help"]);
-    for (const c of ["run", "validate", "generate", "stage-in", "stage-out"])
+    for (const c of ["run", "api", "validate", "generate", "stage-in", "stage-out"])
       expect(r.stdout).toMatch(new RegExp(`^  ${c} `, "m"));
     const bare = run(hpoOperator, []);
     expect(bare.code).toBe(2);

@@ -4,7 +4,6 @@
  * tracks the Job, and the operator reads the framed output through the API server.
  */
 import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Point } from "../../src/api/index.ts";
@@ -12,7 +11,6 @@ import { DashboardReader } from "../../src/dashboard/reader.ts";
 import { RequestView } from "../../src/dashboard/views.ts";
 import type { GenerationRow } from "../../src/dashboard/wire.ts";
 import { paths } from "../../src/runtime/client.ts";
-import { repoRoot } from "../support/controlplane.ts";
 import {
   api,
   applyRequest,
@@ -23,6 +21,7 @@ import {
   waitForPhase,
   waitForPoints,
 } from "../support/hpo.ts";
+import { steeringImages } from "../support/images.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type Kubelet, startKubelet } from "../support/kubelet.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -42,10 +41,7 @@ beforeAll(async () => {
   kubelet = await startKubelet({
     kubeconfig: inject("kubeconfig"),
     namespaces: [ns],
-    images: {
-      "hpo-operator:test": { entrypoint: [process.execPath, join(repoRoot, "src/cli/main.ts")] },
-      "steering:test": { entrypoint: [process.execPath, join(repoRoot, "test/fixtures/steering.mjs")] },
-    },
+    images: steeringImages(),
   });
   op = await startOperatorProcess({ kubeconfig: inject("kubeconfig"), args: opArgs() });
 }, 60_000);
@@ -90,7 +86,8 @@ const jobsOf = async (request: string) =>
 
 describe("a container generator", () => {
   it("runs from apply to Finished, and each generation gets exactly the iDDS input", async () => {
-    const record = mkdtempSync(join(tmpdir(), "hpo-record-"));
+    // Not under /tmp: the generator has a /tmp volume of its own, which the test kubelet maps.
+    const record = mkdtempSync("/var/tmp/hpo-record-");
     applyRequest(ns, "steer", {
       method: "container",
       searchSpace: space,
@@ -261,7 +258,8 @@ describe("large inputs and outputs", () => {
   }, 120_000);
 
   it("an input of 10,000 points reaches the generator (gzip in the ConfigMap)", async () => {
-    const record = mkdtempSync(join(tmpdir(), "hpo-record-"));
+    // Not under /tmp: the generator has a /tmp volume of its own, which the test kubelet maps.
+    const record = mkdtempSync("/var/tmp/hpo-record-");
     const initialPoints = Array.from({ length: 10_000 }, (_, i) => ({
       params: { x: -5 + (15 * i) / 10_000, y: (i * 7) % 15 },
       loss: i % 97,

@@ -29,6 +29,24 @@ const WORKLOAD = 20525134;
 
 /** grantTrainer gives the service account "trainer" what a training job needs, and nothing more. */
 function grantTrainer(namespace: string): void {
+  kubectlOk([
+    "create",
+    "role",
+    "-n",
+    namespace,
+    "hpo-submitter",
+    "--verb=create",
+    "--resource=hporequests.hpo.dev",
+  ]);
+  kubectlOk([
+    "create",
+    "rolebinding",
+    "-n",
+    namespace,
+    "hpo-submitter",
+    "--role=hpo-submitter",
+    `--serviceaccount=${namespace}:trainer`,
+  ]);
   kubectlOk(["create", "serviceaccount", "-n", namespace, "trainer"]);
   kubectlOk(["create", "serviceaccount", "-n", namespace, "stranger"]);
   kubectlOk([
@@ -89,7 +107,7 @@ async function idsOf(name: string): Promise<{ workloadId: number; requestId: num
 }
 
 describe("the training loop of idds-client", () => {
-  it("gets points, reports every loss, and the request finishes; ids start at 0", async () => {
+  it("gets points, reports every loss, and the request finishes; ids are the sets' ids (from 1)", async () => {
     createRequest("loop", {
       method: "random",
       searchSpace: space,
@@ -105,15 +123,15 @@ describe("the training loop of idds-client", () => {
     ]);
     const listed = result(first) as { id: string; parameters: Record<string, unknown>; loss: null }[];
     const ours = await points(ns, "loop");
-    expect(listed.map((p) => p.id)).toEqual(["0", "1", "2"]);
+    expect(listed.map((p) => p.id)).toEqual(["1", "2", "3"]);
     expect(listed.map((p) => p.parameters)).toEqual(ours.slice(0, 3).map((p) => p.params));
     expect(listed.every((p) => p.loss === null)).toBe(true);
     const { reported } = result(loop) as { reported: Record<string, number> };
-    expect(Object.keys(reported).sort()).toEqual(["0", "1", "2", "3", "4", "5"]);
+    expect(Object.keys(reported).sort()).toEqual(["1", "2", "3", "4", "5", "6"]);
     await waitForPhase(ns, "loop", "Finished");
-    // Each loss the client sent for iDDS id i is stored for our id i + 1.
+    // Each loss the client sent for id i is stored for point i of the sets.
     const stored = await points(ns, "loop");
-    for (const p of stored) expect(p.loss).toBe(reported[String(Number(p.id) - 1)]);
+    for (const p of stored) expect(p.loss).toBe(reported[p.id]);
   });
 
   it("filters by workload_id, request_id or both, by id, status and limit", async () => {
@@ -145,8 +163,8 @@ describe("the training loop of idds-client", () => {
     expect(result(byRequest)).toEqual(result(byBoth));
     expect(result(byId)).toEqual([expect.objectContaining({ id: "1", loss: 0.5 })]);
     expect((result(available) as { id: string }[]).map((p) => p.id)).toEqual(["1"]);
-    expect((result(fresh) as { id: string }[]).map((p) => p.id)).toEqual(["0", "2", "3"]);
-    expect((result(limited) as { id: string }[]).map((p) => p.id)).toEqual(["0", "2"]);
+    expect((result(fresh) as { id: string }[]).map((p) => p.id)).toEqual(["2", "3", "4"]);
+    expect((result(limited) as { id: string }[]).map((p) => p.id)).toEqual(["2", "3"]);
     expect(result(fresh2)).toEqual(result(fresh));
     // workload_id alone names two requests now (loop and filters): the client is told to add request_id.
     const [ambiguous] = await iddsClient(api.host, { token: trainer }, [
@@ -158,18 +176,24 @@ describe("the training loop of idds-client", () => {
 
   it("keeps the first loss: the same loss again succeeds, another one is refused with ConflictRequestException", async () => {
     const { requestId } = await idsOf("filters");
-    const [again, other, unknown, notNumber] = await iddsClient(api.host, { token: trainer }, [
+    const [again, other, unknown, notNumber, zero, getZero] = await iddsClient(api.host, { token: trainer }, [
       ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 1, loss: 0.5 }],
       ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 1, loss: 0.7 }],
       ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 99, loss: 0.7 }],
       ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 2, loss: "nan" }],
+      ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 0, loss: 0.1 }],
+      ["get_hyperparameters", { workload_id: null, request_id: requestId, id: 0 }],
     ]);
     expect(result(again)).toEqual({ status: 0, message: "update successfully" });
     expect(other).toMatchObject({ exception: "ConflictRequestException" });
     expect((other as { message: string }).message).toContain("point 1 already has the loss 0.5");
     expect(unknown).toMatchObject({ exception: "NoObject" });
     expect(notNumber).toMatchObject({ exception: "BadRequest" });
-    expect((await points(ns, "filters")).find((p) => p.id === "2")?.loss).toBe(0.5);
+    // iDDS 2.6 numbers points from 1 too: there is no point 0 to report, and none to read.
+    expect(zero).toMatchObject({ exception: "NoObject" });
+    expect((zero as { message: string }).message).toContain("point ids start at 1");
+    expect(result(getZero)).toEqual([]);
+    expect((await points(ns, "filters")).find((p) => p.id === "1")?.loss).toBe(0.5);
   });
 });
 
@@ -178,7 +202,7 @@ describe("authentication and authorisation", () => {
     const { requestId } = await idsOf("filters");
     const [read, write] = await iddsClient(api.host, { token: stranger }, [
       ["get_hyperparameters", { workload_id: null, request_id: requestId }],
-      ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 0, loss: 1 }],
+      ["update_hyperparameter", { workload_id: null, request_id: requestId, id: 2, loss: 1 }],
     ]);
     expect(read).toMatchObject({ exception: "AuthenticationNoPermission" });
     expect((read as { message: string }).message).toContain(`system:serviceaccount:${ns}:stranger`);
@@ -216,10 +240,10 @@ describe("the wire format", () => {
   it("answers json_outputs=true with iDDS's envelope, and errors in it too", async () => {
     const { requestId } = await idsOf("filters");
     const auth = { Authorization: `Bearer ${trainer}` };
-    const ok = await httpsCall(api, "GET", `/idds/hpo/null/${requestId}/0/null/null?json_outputs=true`, auth);
+    const ok = await httpsCall(api, "GET", `/idds/hpo/null/${requestId}/2/null/null?json_outputs=true`, auth);
     expect(ok.status).toBe(200);
     expect(JSON.parse(ok.body)).toEqual({
-      data: [expect.objectContaining({ id: "0", loss: null })],
+      data: [expect.objectContaining({ id: "2", loss: null })],
       error: null,
       status: 0,
     });
@@ -237,5 +261,120 @@ describe("the wire format", () => {
     const wrong = await httpsCall(api, "DELETE", "/idds/hpo/null/1/null/null/null", auth);
     expect(wrong.status).toBe(405);
     expect(wrong.headers.exceptionclass).toBe("IDDSException");
+  });
+});
+
+describe("add_request and get_requests", () => {
+  const metadata = {
+    workload_id: "30000001",
+    sandbox: null,
+    method: "bayesian",
+    opt_space: { A: [1, 4], B: [1, 10] },
+    initial_points: [
+      [{ A: 1, B: 2 }, 0.3],
+      [{ A: 1, B: 3 }, null],
+    ],
+    max_points: 8,
+    num_points_per_generation: 3,
+  };
+  const props = {
+    requester: "panda",
+    request_type: "HyperParameterOpt",
+    status: "New",
+    request_metadata: metadata,
+  };
+
+  it("creates an HPORequest in the caller's namespace, and the loop runs it to Finished", async () => {
+    const [added] = await iddsClient(api.host, { token: trainer }, [["add_request", props]]);
+    const requestId = result(added) as number;
+    const req = await getRequest(ns, "hpo-30000001");
+    expect(req && identityOf(req)).toMatchObject({ requestId, workloadId: 30000001 });
+    const [loop] = await iddsClient(api.host, { token: trainer }, [
+      ["loop", { request_id: requestId, evaluated: 8 }],
+    ]);
+    const { reported } = result(loop) as { reported: Record<string, number> };
+    // The initial point given with its loss is evaluated already: the loop reports the other 7.
+    expect(Object.keys(reported).sort((a, b) => Number(a) - Number(b))).toEqual([
+      "2",
+      "3",
+      "4",
+      "5",
+      "6",
+      "7",
+      "8",
+    ]);
+    await waitForPhase(ns, "hpo-30000001", "Finished");
+    const [rows, byWorkload] = await iddsClient(api.host, { token: trainer }, [
+      ["get_requests", { request_id: requestId }],
+      ["get_requests", { workload_id: 30000001 }],
+    ]);
+    const row = (result(rows) as Record<string, unknown>[])[0];
+    expect(row).toMatchObject({
+      request_id: requestId,
+      workload_id: 30000001,
+      status: { class: "RequestStatus", attributes: { _name_: "Finished" } },
+    });
+    expect(result(byWorkload)).toEqual(result(rows));
+  });
+
+  it("a second add_request of the same workload is DuplicatedObject; an untranslatable one names the field", async () => {
+    const bad = { ...props, request_metadata: { ...metadata, workload_id: "30000002", max_points: -1 } };
+    const [again, wrong, none] = await iddsClient(api.host, { token: trainer }, [
+      ["add_request", props],
+      ["add_request", bad],
+      ["get_requests", { request_id: 1 }],
+    ]);
+    expect(again).toMatchObject({ exception: "DuplicatedObject" });
+    expect(wrong).toMatchObject({ exception: "BadRequest" });
+    expect((wrong as { message: string }).message).toContain("request_metadata.max_points");
+    expect(result(none)).toEqual([]);
+  });
+
+  it("without create on hporequests add_request is AuthenticationNoPermission", async () => {
+    const [refused] = await iddsClient(api.host, { token: stranger }, [
+      ["add_request", { ...props, request_metadata: { ...metadata, workload_id: "30000003" } }],
+    ]);
+    expect(refused).toMatchObject({ exception: "AuthenticationNoPermission" });
+    expect((refused as { message: string }).message).toContain("create hporequests");
+  });
+});
+
+describe("two replicas", () => {
+  it("a loss sent to one and a different loss sent to the other for each point: one stands, the other is refused", async () => {
+    const api2 = await startApiProcess({ kubeconfig: inject("kubeconfig") });
+    try {
+      applyRequest(ns, "race", {
+        method: "random",
+        searchSpace: space,
+        maxPoints: 20,
+        pointsPerGeneration: 20,
+        seed: 3,
+      });
+      await waitForPoints(ns, "race", 20);
+      const { requestId } = await idsOf("race");
+      const auth = { Authorization: `Bearer ${trainer}` };
+      const put = (server: ApiProcess, id: number, loss: number) =>
+        httpsCall(server, "PUT", `/idds/hpo/null/${requestId}/${id}/${loss}`, auth).then((r) => ({
+          id,
+          loss,
+          r,
+        }));
+      const ids = Array.from({ length: 20 }, (_, i) => i + 1);
+      const answers = await Promise.all(
+        ids.flatMap((id) => [put(api, id, id / 100), put(api2, id, id / 100 + 1)]),
+      );
+      const stored = new Map((await points(ns, "race")).map((p) => [Number(p.id), p.loss]));
+      for (const id of ids) {
+        const mine = answers.filter((a) => a.id === id);
+        const ok = mine.filter((a) => a.r.status === 200);
+        const refused = mine.filter((a) => a.r.status === 409);
+        expect(ok, `point ${id}`).toHaveLength(1);
+        expect(refused, `point ${id}`).toHaveLength(1);
+        expect(refused[0]?.r.headers.exceptionclass).toBe("ConflictRequestException");
+        expect(stored.get(id), `point ${id}`).toBe(ok[0]?.loss);
+      }
+    } finally {
+      await api2.kill();
+    }
   });
 });

@@ -109,13 +109,17 @@ describe("config/default", () => {
       env[e.name] = e.value ?? (e.valueFrom.fieldRef.fieldPath === "metadata.namespace" ? NS : "pod-0");
     const known = new Set(flags.map((f) => f.env));
     expect(Object.keys(env).filter((k) => !known.has(k))).toEqual([]);
-    expect(parseConfig(c.args.slice(1), env)).toMatchObject({
+    const cfg = parseConfig(c.args.slice(1), env);
+    expect(cfg).toMatchObject({
       leaderElect: true,
       leaderElectionNamespace: NS,
       operatorImage: c.image,
       metricsAddress: ":8080",
       probeAddress: ":8081",
     });
+    // The generator pod policy is spelled out with its defaults, for the admin to change.
+    expect(cfg.generators).toEqual(parseConfig([], {}).generators);
+    expect(Object.keys(env).filter((k) => k.startsWith("HPO_GENERATOR_"))).toHaveLength(8);
     const svc = find(objects, "Service");
     expect(d.spec.template.metadata.labels).toMatchObject(svc.spec.selector);
     expect(c.ports.map((p: { name: string }) => p.name)).toContain(svc.spec.ports[0].targetPort);
@@ -148,7 +152,7 @@ describe("config/default", () => {
   });
 });
 
-describe("config/prometheus and config/network-policy", () => {
+describe("config/prometheus, config/network-policy and config/generator-policy", () => {
   it("the ServiceMonitor scrapes the metrics Service's port", () => {
     const sm = find(kustomize(join(repoRoot, "config/prometheus")), "ServiceMonitor");
     const svc = parse(readFileSync(join(repoRoot, "config/default/metrics_service.yaml"), "utf8"));
@@ -163,6 +167,13 @@ describe("config/prometheus and config/network-policy", () => {
     expect(np.spec.ingress.flatMap((i: { ports: { port: number }[] }) => i.ports.map((p) => p.port))).toEqual(
       [8080],
     );
+  });
+
+  it("config/generator-policy shuts the operator's generator pods off, in the namespace it is applied to", () => {
+    const np = find(kustomize(join(repoRoot, "config/generator-policy")), "NetworkPolicy");
+    const chart = find(renderChart("hpo-operator", NS, { watchNamespaces: "{team-a}" }), "NetworkPolicy");
+    expect(np.metadata.namespace).toBeUndefined();
+    expect(np.spec).toEqual(chart.spec);
   });
 
   it("config/samples renders the sample requests", () => {

@@ -74,6 +74,9 @@ async function checkAll(sub: Subscriber, n: string, name: string, generations: n
         name: p.id,
         path: JSON.stringify([p.params, null]),
         map_id: Number(p.id),
+        content_id: Number(p.id),
+        external_coll_id: null,
+        external_content_id: null,
         status: "New",
       }));
     for (const m of got) expect(m.body.files).toEqual(files);

@@ -101,6 +101,9 @@ function expectBatch(
       name: p.id,
       path: JSON.stringify([p.params, null]),
       map_id: Number(p.id),
+      content_id: Number(p.id),
+      external_coll_id: null,
+      external_content_id: null,
       status: "New",
     })),
     message_id: `${uid}/batch/${gen}`,
@@ -110,7 +113,10 @@ function expectBatch(
   expect(m?.headers).toMatchObject({
     destination: dest,
     persistent: "true",
-    msg_type: "file_hyperparameteropt",
+    ttl: "43200000",
+    vo: "atlas",
+    from_idds: "true",
+    msg_type: "messagetype.hyperparameteroptfile",
     "content-type": "application/json",
     hpo_namespace: req.metadata?.namespace,
     hpo_name: req.metadata?.name,
@@ -196,11 +202,15 @@ describe("a full lifecycle announced on the default topic", () => {
       relation_type: "output",
       collections: [{ scope: "hpo", name: `${ns}/life`, status: "Available" }],
       output: { status: "Finished", msg: req.status?.message },
+      error: null,
       message_id: `${uid}/end/2`,
       generations: 2,
       kubernetes: { namespace: ns, name: "life", uid },
     });
-    expect(got[3]?.headers).toMatchObject({ msg_type: "collection_hyperparameteropt", persistent: "true" });
+    expect(got[3]?.headers).toMatchObject({
+      msg_type: "messagetype.hyperparameteroptcollection",
+      persistent: "true",
+    });
 
     const final = await waitFor("the watermark of the end", async () => {
       const r = await getRequest(ns, "life");

@@ -98,7 +98,7 @@ describe("method: nevergrad", () => {
       args: ["--max_points=9", "--num_points=3", "--input=idds_input.json", "--output=output.json"],
     });
     expect(jobLog(ns, "idds-gen-3", "generator")).toMatch(
-      /wrote 3 point\(s\) to output\.json \(optimizer NGOpt.*history 6 evaluated, 0 without a loss, 6 told/,
+      /wrote 3 point\(s\) to output\.json \(optimizer DiscreteOnePlusOne.*history 6 evaluated, 0 without a loss, 6 told/,
     );
   }, 300_000);
 

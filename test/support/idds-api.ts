@@ -4,12 +4,14 @@
  * calls for what the client hides (headers, the json_outputs envelope). Used by the integration
  * tests and bench/idds-api.ts.
  */
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort, repoRoot } from "./controlplane.ts";
+import { iddsVenvPython } from "./idds-venv.ts";
+import { spawnCli } from "./operator.ts";
 
 /** ApiProcess is one running `hpo-operator api`. */
 export interface ApiProcess {
@@ -22,11 +24,6 @@ export interface ApiProcess {
   logs(): string;
   kill(signal?: NodeJS.Signals): Promise<number | string>;
 }
-
-const running = new Set<ChildProcess>();
-process.on("exit", () => {
-  for (const c of running) c.kill("SIGKILL");
-});
 
 /** selfSignedCert writes a certificate and key for 127.0.0.1/localhost into a new folder. */
 export function selfSignedCert(): { certFile: string; keyFile: string } {
@@ -65,10 +62,8 @@ export async function startApiProcess(opts: {
 }): Promise<ApiProcess> {
   const port = await freePort();
   const tls = selfSignedCert();
-  const child = spawn(
-    process.execPath,
+  const cli = spawnCli(
     [
-      join(repoRoot, "src/cli/main.ts"),
       "api",
       `--kubeconfig=${opts.kubeconfig}`,
       `--bind-address=127.0.0.1:${port}`,
@@ -76,40 +71,25 @@ export async function startApiProcess(opts: {
       `--tls-private-key-file=${tls.keyFile}`,
       ...(opts.args ?? []),
     ],
-    { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] },
+    opts.env,
   );
-  running.add(child);
-  let out = "";
-  child.stdout?.on("data", (d) => {
-    out += d;
-  });
-  child.stderr?.on("data", (d) => {
-    out += d;
-  });
-  const exited = new Promise<number | string>((res) =>
-    child.on("exit", (code, signal) => {
-      running.delete(child);
-      res(code ?? signal ?? -1);
-    }),
-  );
+  const { child } = cli;
   const ca = readFileSync(tls.certFile, "utf8");
   const api: ApiProcess = {
     child,
     port,
     host: `https://127.0.0.1:${port}/idds`,
     ca,
-    logs: () => out,
-    async kill(signal = "SIGTERM") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+    logs: cli.logs,
+    kill: (signal = "SIGTERM") => cli.kill(signal),
   };
   const deadline = Date.now() + 60_000;
   for (;;) {
-    if (child.exitCode !== null) throw new Error(`hpo-operator api exited (${child.exitCode}):\n${out}`);
+    if (child.exitCode !== null)
+      throw new Error(`hpo-operator api exited (${child.exitCode}):\n${cli.logs()}`);
     const r = await httpsCall(api, "GET", "/readyz").catch(() => undefined);
     if (r?.status === 200) return api;
-    if (Date.now() > deadline) throw new Error(`hpo-operator api did not become ready:\n${out}`);
+    if (Date.now() > deadline) throw new Error(`hpo-operator api did not become ready:\n${cli.logs()}`);
     await new Promise((res) => setTimeout(res, 100));
   }
 }
@@ -150,21 +130,6 @@ export function httpsCall(
   });
 }
 
-let python: string | undefined;
-
-/** iddsPython builds the pinned virtualenv of the real idds-client once and returns its python. */
-export function iddsPython(): string {
-  if (python) return python;
-  const script = join(repoRoot, "hack/idds-venv/setup-venv.sh");
-  const r = spawnSync("bash", [script], { encoding: "utf8", timeout: 600_000 });
-  const path = r.stdout.trim().split("\n").pop();
-  if (r.status !== 0 || !path) {
-    throw new Error(`${script} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr.trim()}`);
-  }
-  python = path;
-  return path;
-}
-
 /** ClientOutcome is what one idds-client call returned, or the exception it raised. */
 export type ClientOutcome = { result: unknown } | { exception: string; message: string };
 
@@ -183,7 +148,7 @@ export async function iddsClient(
 ): Promise<ClientOutcome[]> {
   const file = join(mkdtempSync(join(tmpdir(), "idds-calls-")), "calls.json");
   writeFileSync(file, JSON.stringify({ host, auth, calls }));
-  const child = spawn(iddsPython(), [join(repoRoot, "test/fixtures/idds_client.py"), file], {
+  const child = spawn(iddsVenvPython(), [join(repoRoot, "test/fixtures/idds_client.py"), file], {
     env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
     stdio: ["ignore", "pipe", "pipe"],
   });

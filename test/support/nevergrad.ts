@@ -3,29 +3,19 @@
  * generators/nevergrad/setup-venv.sh (pinned packages from PyPI, cached) and an image-table entry
  * that runs the checkout's generators/nevergrad/main.py where the image has /app/main.py.
  */
-import { spawnSync } from "node:child_process";
 import { dirname, join } from "node:path";
 import { parseConfig } from "../../src/operator/config.ts";
 import { repoRoot } from "./controlplane.ts";
 import type { LocalImage } from "./kubelet.ts";
+import { venvPython } from "./python-venv.ts";
 
 /** NEVERGRAD_IMAGE is the operator's default --nevergrad-image, the image of method: nevergrad. */
 export const NEVERGRAD_IMAGE = parseConfig([], {}).nevergradImage;
 
-let python: string | undefined;
-
 /** nevergradPython builds the virtualenv once (minutes when cold) and returns its python; it throws
  * with the script's own error when the virtualenv cannot be built. */
 export function nevergradPython(): string {
-  if (python) return python;
-  const script = join(repoRoot, "generators/nevergrad/setup-venv.sh");
-  const r = spawnSync("bash", [script], { encoding: "utf8", timeout: 600_000 });
-  const path = r.stdout.trim().split("\n").pop();
-  if (r.status !== 0 || !path) {
-    throw new Error(`${script} failed (${r.error?.message ?? `exit ${r.status}`}):\n${r.stderr.trim()}`);
-  }
-  python = path;
-  return path;
+  return venvPython("generators/nevergrad/setup-venv.sh");
 }
 
 /** nevergradImage is the image-table entry: `python` is the virtualenv's, /app is generators/nevergrad,

@@ -35,22 +35,22 @@ process.on("exit", () => {
   for (const c of running) c.kill("SIGKILL");
 });
 
-/** startOperatorProcess starts an operator and (by default) waits until its caches have synced. */
-export async function startOperatorProcess(opts: StartOperatorOptions): Promise<OperatorProcess> {
-  const [probePort, metricsPort] = await Promise.all([freePort(), freePort()]);
-  const child = spawn(
-    process.execPath,
-    [
-      join(repoRoot, "src/cli/main.ts"),
-      "run",
-      `--kubeconfig=${opts.kubeconfig}`,
-      `--health-probe-bind-address=127.0.0.1:${probePort}`,
-      `--metrics-bind-address=127.0.0.1:${metricsPort}`,
-      "--log-level=debug",
-      ...(opts.args ?? []),
-    ],
-    { cwd: repoRoot, env: { ...process.env, ...opts.env }, stdio: ["ignore", "pipe", "pipe"] },
-  );
+/** CliProcess is `node src/cli/main.ts ...` running: its output so far, its end, and how to stop it. */
+export interface CliProcess {
+  child: ChildProcess;
+  logs(): string;
+  exited: Promise<number | string>;
+  /** kill sends a signal and waits for the process to end. */
+  kill(signal: NodeJS.Signals): Promise<number | string>;
+}
+
+/** spawnCli starts `hpo-operator ARGS` as a process (killed when the test runner exits). */
+export function spawnCli(args: string[], env?: Record<string, string>): CliProcess {
+  const child = spawn(process.execPath, [join(repoRoot, "src/cli/main.ts"), ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   running.add(child);
   let out = "";
   child.stdout?.on("data", (d) => {
@@ -65,16 +65,39 @@ export async function startOperatorProcess(opts: StartOperatorOptions): Promise<
       res(code ?? signal ?? -1);
     }),
   );
+  return {
+    child,
+    logs: () => out,
+    exited,
+    async kill(signal) {
+      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+      return exited;
+    },
+  };
+}
+
+/** startOperatorProcess starts an operator and (by default) waits until its caches have synced. */
+export async function startOperatorProcess(opts: StartOperatorOptions): Promise<OperatorProcess> {
+  const [probePort, metricsPort] = await Promise.all([freePort(), freePort()]);
+  const cli = spawnCli(
+    [
+      "run",
+      `--kubeconfig=${opts.kubeconfig}`,
+      `--health-probe-bind-address=127.0.0.1:${probePort}`,
+      `--metrics-bind-address=127.0.0.1:${metricsPort}`,
+      "--log-level=debug",
+      ...(opts.args ?? []),
+    ],
+    opts.env,
+  );
+  const { child, exited } = cli;
   const proc: OperatorProcess = {
     child,
     probePort,
     metricsPort,
-    logs: () => out,
+    logs: cli.logs,
     exited,
-    async kill(signal = "SIGKILL") {
-      if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-      return exited;
-    },
+    kill: (signal = "SIGKILL") => cli.kill(signal),
     async metrics() {
       return (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
     },
@@ -82,12 +105,12 @@ export async function startOperatorProcess(opts: StartOperatorOptions): Promise<
   if (opts.waitReady ?? true) {
     const deadline = Date.now() + 30_000;
     for (;;) {
-      if (child.exitCode !== null) throw new Error(`the operator exited (${child.exitCode}):\n${out}`);
+      if (child.exitCode !== null) throw new Error(`the operator exited (${child.exitCode}):\n${cli.logs()}`);
       const ok = await fetch(`http://127.0.0.1:${probePort}/readyz`)
         .then((r) => r.ok)
         .catch(() => false);
       if (ok) break;
-      if (Date.now() > deadline) throw new Error(`the operator was not ready within 30 s:\n${out}`);
+      if (Date.now() > deadline) throw new Error(`the operator was not ready within 30 s:\n${cli.logs()}`);
       await new Promise((r) => setTimeout(r, 100));
     }
   }

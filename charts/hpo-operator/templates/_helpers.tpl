@@ -122,3 +122,12 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- end }}
 {{- $rules | toYaml }}
 {{- end }}
+
+{{/* A resource list {cpu: 100m, memory: 1Gi} as the operator's flags take it: "cpu=100m,memory=1Gi". */}}
+{{- define "hpo-operator.resourceList" -}}
+{{- $parts := list }}
+{{- range $name, $value := . }}
+{{- $parts = append $parts (printf "%s=%v" $name $value) }}
+{{- end }}
+{{- join "," $parts }}
+{{- end }}

@@ -302,19 +302,31 @@ export interface HPORequestSpecGenerator {
   timeoutSeconds?: number;
   /** How many times a failed generation is retried, with backoff, before the request fails. Default 3. */
   retries?: number;
-  /** Compute resources of the generator container (requests and limits, as in a Pod). */
+  /**
+   * Compute resources of the generator container (requests and limits, as in a Pod). Omitted means the
+   * operator's defaults.
+   */
   resources?: HPORequestSpecGeneratorResources;
-  /** Environment variables of the generator container, as in a Pod (name with value or valueFrom). */
+  /**
+   * Environment variables of the generator container, as in a Pod (name with value or valueFrom). A
+   * Secret (valueFrom.secretKeyRef) must be allowed by the cluster admin in the operator's
+   * configuration.
+   */
   env?: HPORequestSpecGeneratorEnvItem[];
-  /** The ServiceAccount the generator pod runs as. Its token is mounted only when this is set. */
+  /**
+   * The ServiceAccount the generator pod runs as. Its token is mounted only when this is set. One
+   * other than default must be allowed by the cluster admin in the operator's configuration.
+   */
   serviceAccountName?: string;
   /** Labels a node must have to run the generator pod. */
   nodeSelector?: Record<string, string>;
   /** Tolerations of the generator pod, as in a Pod. */
   tolerations?: Record<string, unknown>[];
   /**
-   * The generator container's securityContext, as in a Pod. Omitted means the Restricted Pod Security
-   * Standard: non-root, no privilege escalation, no capabilities, the RuntimeDefault seccomp profile.
+   * The generator container's securityContext, as in a Pod, laid field by field over the Restricted
+   * Pod Security Standard (non-root, no privilege escalation, no capabilities, the RuntimeDefault
+   * seccomp profile) and a read-only root filesystem. Privileges and root are refused unless the
+   * cluster admin allows them in the operator's configuration.
    */
   securityContext?: Record<string, unknown>;
   /** Secrets with registry credentials to pull the generator image. */
@@ -434,7 +446,10 @@ export interface HPORequestStatusNotification {
   lastError?: string;
 }
 
-/** Compute resources of the generator container (requests and limits, as in a Pod). */
+/**
+ * Compute resources of the generator container (requests and limits, as in a Pod). Omitted means the
+ * operator's defaults.
+ */
 export interface HPORequestSpecGeneratorResources {
   /** The most compute resources the generator may use, such as {cpu: "2", memory: 4Gi}. */
   limits?: Record<string, number | string>;
