@@ -3,17 +3,22 @@
  * (or uses the cluster of KUBECONFIG when USE_EXISTING_CLUSTER=1), installs the API, runs the
  * operator, and applies two requests over a 4-dimensional test function (Hartmann-4, optimum moved
  * off the centre): one `bayesian`, one `random` as the baseline. A simulated training fleet takes
- * new points and reports losses after small random delays. It shows progress, prints the best
- * point, writes a convergence plot (SVG) of best-so-far for both, and stops everything it started.
+ * new points and reports losses after small random delays. It shows progress, serves the web
+ * dashboard (its URL is printed: open it while the demo runs), prints the best point, writes a
+ * convergence plot (SVG) of best-so-far for both and a screenshot of the bayesian request's
+ * dashboard page (PNG, taken by headless Chromium), and stops everything it started.
  *
  *   node scripts/demo.ts [--budget=40] [--batch=5] [--out=demo-convergence.svg]
+ *                        [--screenshot=demo-dashboard.png] [--dashboard-port=0]
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import type { HPORequest, Point } from "../src/api/index.ts";
 import { HpoClient } from "../src/client/index.ts";
+import { type LocalDashboard, serveDashboard } from "../src/dashboard/serve.ts";
 import { KubeClient, loadKubeConfig, paths } from "../src/runtime/client.ts";
+import { chromiumPath, drawAll, launchChromium, openPage } from "../test/support/browser.ts";
 import {
   buildControlPlane,
   type ControlPlane,
@@ -29,6 +34,8 @@ const { values } = parseArgs({
     budget: { type: "string", default: "40" },
     batch: { type: "string", default: "5" },
     out: { type: "string", default: "demo-convergence.svg" },
+    screenshot: { type: "string", default: "demo-dashboard.png" },
+    "dashboard-port": { type: "string", default: "0" },
   },
 });
 const BUDGET = Number(values.budget);
@@ -105,12 +112,37 @@ function bestSoFar(points: Point[]): number[] {
   return points.filter((p) => p.state === "Evaluated").map((p) => (best = Math.min(best, p.loss ?? best)));
 }
 
+/** screenshot saves a picture of a dashboard page, taken by headless Chromium. */
+async function screenshot(url: string, file: string): Promise<void> {
+  if (!existsSync(chromiumPath)) {
+    say(
+      `no screenshot of the dashboard: Chromium is not installed at ${chromiumPath} (apt-get install chromium)`,
+    );
+    return;
+  }
+  const browser = await launchChromium();
+  try {
+    const { page, errors } = await openPage(browser, { width: 1280, height: 900 });
+    await page.goto(url);
+    await page.waitForSelector("body[data-painted]", { timeout: 60_000 });
+    await page.waitForSelector(".bars li", { timeout: 10_000 });
+    await drawAll(page);
+    await page.screenshot({ path: file, fullPage: true });
+    if (errors.length > 0) throw new Error(`the dashboard page had errors: ${errors.join("; ")}`);
+    say(`wrote a screenshot of the bayesian request's dashboard page to ${file}`);
+  } finally {
+    await browser.close();
+  }
+}
+
 async function run(): Promise<void> {
   let cp: ControlPlane | undefined;
   let op: OperatorProcess | undefined;
+  let dashboard: LocalDashboard | undefined;
   let kubeconfig = process.env.KUBECONFIG ?? "";
   const kubectl = join(buildControlPlane(), "kubectl");
   const stop = async () => {
+    await dashboard?.close();
     await op?.kill("SIGTERM");
     await cp?.stop();
   };
@@ -143,6 +175,14 @@ async function run(): Promise<void> {
       });
       say(`applied HPORequest demo-${method}: ${BUDGET} points in batches of ${BATCH}`);
     }
+    dashboard = await serveDashboard({
+      kube: new KubeClient(loadKubeConfig(kubeconfig)),
+      namespaces: [NS],
+      port: Number(values["dashboard-port"]),
+    });
+    say(
+      `the dashboard: ${dashboard.url} (open it while the demo runs; kubectl hpo dashboard serves the same)`,
+    );
     const fleets = ["bayesian", "random"].map((m) => fleet(hpo, `demo-${m}`));
     const deadline = Date.now() + 5 * 60_000;
     const phaseOf = async (m: string) =>
@@ -178,6 +218,7 @@ async function run(): Promise<void> {
     const out = join(repoRoot, values.out as string);
     writeFileSync(out, svg);
     say(`wrote the convergence plot to ${out}`);
+    await screenshot(`${dashboard.url}#/r/${NS}/demo-bayesian`, join(repoRoot, values.screenshot as string));
     client.close();
   } finally {
     await stop();

@@ -261,9 +261,9 @@ export function generate(crds: Crd[]): string {
 
 /**
  * writeOrCheck writes a generated file, or with --check on the command line exits 1 when the file
- * on disk differs from text (it is stale), saying what to run.
+ * on disk differs from text (it is stale), saying what changed (source) and what to run.
  */
-export function writeOrCheck(path: string, text: string, what: string): void {
+export function writeOrCheck(path: string, text: string, what: string, source = "the CRDs in crds/"): void {
   if (process.argv.includes("--check")) {
     let current = "";
     try {
@@ -273,7 +273,7 @@ export function writeOrCheck(path: string, text: string, what: string): void {
     }
     if (current !== text) {
       process.stderr.write(
-        `${path} is stale: the CRDs in crds/ changed. Run \`npm run generate\` and commit the result.\n`,
+        `${path} is stale: ${source} changed. Run \`npm run generate\` and commit the result.\n`,
       );
       process.exit(1);
     }

@@ -49,6 +49,8 @@ describe("parseCommandLine", () => {
       output: "yaml",
     });
     expect(parseCommandLine(["watch", "mnist"]).command).toEqual({ name: "watch", request: "mnist" });
+    expect(parseCommandLine(["dashboard"]).command).toEqual({ name: "dashboard", port: 8484 });
+    expect(parseCommandLine(["dashboard", "--port", "0"]).command).toEqual({ name: "dashboard", port: 0 });
   });
 
   it("takes negative losses as numbers, not flags", () => {
@@ -105,6 +107,10 @@ describe("parseCommandLine", () => {
       [["validate"], "validate needs FILE"],
       [["validate", "a.yaml", "-o", "json"], "validate takes no --output"],
       [["get", "a", "-q"], "get takes no --quiet"],
+      [["dashboard", "--port", "http"], '--port must be a port number from 0 to 65535, not "http"'],
+      [["dashboard", "--port", "70000"], '--port must be a port number from 0 to 65535, not "70000"'],
+      [["dashboard", "mnist"], 'dashboard: unexpected argument "mnist"'],
+      [["get", "a", "--port", "1"], "get takes no --port"],
     ];
     for (const [argv, message] of wrong) {
       let caught: unknown;

@@ -24,6 +24,10 @@ const commandLines: Record<string, string> = {
     "kubectl hpo status REQUEST [-o text|json|yaml]\n" +
     "                                          phase, counts, best point and convergence",
   watch: "kubectl hpo watch REQUEST               a progress bar until the request ends",
+  dashboard:
+    "kubectl hpo dashboard [--port N]        the web dashboard on http://127.0.0.1:N/ (default 8484,\n" +
+    "                                          0 picks a free port) with your credentials, until Ctrl-C;\n" +
+    "                                          -n shows that namespace only, else all you may read",
   validate:
     "kubectl hpo validate [-q] FILE...       check manifests offline (- reads standard input;\n" +
     "                                          -q: no summary line)",
@@ -72,6 +76,7 @@ export type Command =
   | { name: "fail"; request: string; id: string; reason: string }
   | { name: "status"; request: string; output: Output }
   | { name: "watch"; request: string }
+  | { name: "dashboard"; port: number }
   | { name: "validate"; files: string[]; quiet: boolean };
 
 /** Invocation is a command and the flags that choose the cluster. */
@@ -81,6 +86,9 @@ export interface Invocation {
   context?: string;
   kubeconfig?: string;
 }
+
+/** DEFAULT_DASHBOARD_PORT is where `kubectl hpo dashboard` listens without --port. */
+export const DEFAULT_DASHBOARD_PORT = 8484;
 
 const numberPattern = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
 
@@ -107,6 +115,7 @@ const pluginSpec: CommandSpec = {
     limit: { type: "string" },
     output: { type: "string", short: "o" },
     quiet: { type: "boolean", short: "q" },
+    port: { type: "string" },
   },
   args: ["COMMAND", "ARGUMENTS"],
   variadic: true,
@@ -125,6 +134,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     limit: str(parsed.values, "limit"),
     output: str(parsed.values, "output"),
     quiet: parsed.values.quiet === true ? "true" : undefined,
+    port: str(parsed.values, "port"),
   };
   const flags = { namespace: values.namespace, context: values.context, kubeconfig: values.kubeconfig };
   const [name, ...rest] = parsed.args;
@@ -141,7 +151,7 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
     return o;
   };
   const only = (allowed: string[]) => {
-    for (const f of ["status", "limit", "output", "quiet"] as const) {
+    for (const f of ["status", "limit", "output", "quiet", "port"] as const) {
       if (values[f] !== undefined && !allowed.includes(f)) {
         throw wrong(`${name} takes no --${f}`);
       }
@@ -207,6 +217,15 @@ export function parseCommandLine(argv: readonly string[]): Invocation {
       noMore(1);
       only([]);
       return { command: { name, request: rest[0] as string }, ...flags };
+    case "dashboard": {
+      noMore(0);
+      only(["port"]);
+      const port = Number(values.port ?? DEFAULT_DASHBOARD_PORT);
+      if (!/^\d{1,5}$/.test(values.port ?? "0") || port > 65535) {
+        throw wrong(`--port must be a port number from 0 to 65535, not ${JSON.stringify(values.port)}`);
+      }
+      return { command: { name, port }, ...flags };
+    }
     case "validate":
       need(1, "FILE (a manifest, or - for standard input)");
       only(["quiet"]);

@@ -25,7 +25,7 @@ const err = (s: string) => process.stderr.write(s);
 
 async function run(
   client: HpoClient,
-  command: Exclude<Command, { name: "help" } | { name: "validate" }>,
+  command: Exclude<Command, { name: "help" } | { name: "validate" } | { name: "dashboard" }>,
 ): Promise<number> {
   const ns = client.namespace;
   switch (command.name) {
@@ -100,6 +100,35 @@ async function watch(client: HpoClient, request: string): Promise<number> {
   }
 }
 
+/**
+ * dashboard serves the web dashboard on 127.0.0.1 with the kubeconfig's credentials, prints its
+ * URL, and runs until interrupted (exit 0 on Ctrl-C or SIGTERM).
+ */
+async function dashboard(port: number, inv: { namespace?: string; context?: string; kubeconfig?: string }) {
+  const [{ KubeClient, loadKubeConfig }, { serveDashboard }] = await Promise.all([
+    import("../runtime/client.ts"),
+    import("../dashboard/serve.ts"),
+  ]);
+  const kube = new KubeClient(loadKubeConfig(inv.kubeconfig, inv.context));
+  // -n serves that namespace alone; else every namespace you may read, else the context's.
+  const served = await serveDashboard({
+    kube,
+    port,
+    namespaces: inv.namespace ? [inv.namespace] : undefined,
+    fallbackNamespaces: [kube.namespace],
+  });
+  out(
+    `Dashboard of ${kube.server.origin}: ${served.url}\n(read-only, with your kubeconfig's credentials; Ctrl-C stops it)\n`,
+  );
+  await new Promise<void>((resolve) => {
+    process.once("SIGINT", resolve);
+    process.once("SIGTERM", resolve);
+  });
+  await served.close();
+  kube.close();
+  return 0;
+}
+
 /** finalLine names the phase once: the operator's messages of ended phases start with it. */
 function finalLine(phase: string, message: string): string {
   return message.startsWith(phase) ? message : `${phase}: ${message}`;
@@ -135,6 +164,14 @@ async function main(argv: string[]): Promise<number> {
     // Offline: no kubeconfig, no cluster.
     const { validateFiles } = await import("./validate.ts");
     return validateFiles(inv.command.files, { quiet: inv.command.quiet, program: "kubectl hpo validate" });
+  }
+  if (inv.command.name === "dashboard") {
+    try {
+      return await dashboard(inv.command.port, inv);
+    } catch (e) {
+      err(`error: ${describe(e)}\n`);
+      return 1;
+    }
   }
   let client: HpoClient | undefined;
   try {

@@ -19,10 +19,12 @@ export interface User {
   extra?: Record<string, string[]>;
 }
 
-/** Action is what a route needs the caller to be allowed: a verb on a resource of hpo.dev. */
+/** Action is what a route needs the caller to be allowed: a verb on a resource (of hpo.dev by default). */
 export interface Action {
-  verb: "get" | "patch" | "create";
-  resource: "hyperparametersets" | "hporequests";
+  verb: string;
+  resource: string;
+  /** The resource's API group (default hpo.dev; "" for the core group, as the dashboard's events). */
+  group?: string;
 }
 
 /** READ, REPORT and SUBMIT are the three actions of the iDDS routes. */
@@ -114,16 +116,21 @@ export class Authorizer {
 
   /** authorize throws the 403 when user may not do action in namespace. */
   async authorize(user: User, action: Action, namespace: string): Promise<void> {
+    if (!(await this.allowed(user, action, namespace))) throw forbidden(user, action, namespace);
+  }
+
+  /** allowed tells whether user may do action in namespace (a SubjectAccessReview, remembered briefly). */
+  allowed(user: User, action: Action, namespace: string): Promise<boolean> {
     const key = JSON.stringify([
       user.username,
       user.uid,
       user.groups,
       action.verb,
+      action.group ?? "hpo.dev",
       action.resource,
       namespace,
     ]);
-    const allowed = await this.rights.get(key, () => this.access(user, action, namespace));
-    if (!allowed) throw forbidden(user, action, namespace);
+    return this.rights.get(key, () => this.access(user, action, namespace));
   }
 
   private async review(token: string): Promise<TokenReviewStatus> {
@@ -149,7 +156,12 @@ export class Authorizer {
           uid: user.uid,
           groups: user.groups,
           extra: user.extra,
-          resourceAttributes: { namespace, verb: action.verb, group: "hpo.dev", resource: action.resource },
+          resourceAttributes: {
+            namespace,
+            verb: action.verb,
+            group: action.group ?? "hpo.dev",
+            resource: action.resource,
+          },
         },
       },
     );

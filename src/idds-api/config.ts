@@ -110,7 +110,8 @@ export function apiUsage(): string {
     "usage: hpo-operator api [flags]\n\n" +
     "Serves the iDDS HPO REST API (get_hyperparameters, update_hyperparameter, add_request,\n" +
     "get_requests) over HTTPS, with Kubernetes authentication (TokenReview) and authorisation\n" +
-    "(SubjectAccessReview). See docs/idds-api.md.\n\nflags:\n" +
+    "(SubjectAccessReview). See docs/idds-api.md. The web dashboard is served under /dashboard/\n" +
+    "with the same checks for each reader (docs/dashboard.md).\n\nflags:\n" +
     `${rows.join("\n")}\n`
   );
 }

@@ -52,6 +52,8 @@ export interface InformerOptions {
   /** namespaces to watch; undefined or empty means all namespaces. */
   namespaces?: string[];
   labelSelector?: string;
+  /** fieldSelector narrows the list and watch further (such as metadata.name=x). */
+  fieldSelector?: string;
   log: InformerLog;
   /** idleTimeoutMs restarts a watch that delivered nothing (not even a bookmark) for this long. */
   idleTimeoutMs?: number;
@@ -90,7 +92,7 @@ export class Informer<T extends KubeObject> {
   private readonly handlers: Handler<T>[] = [];
   private readonly cacheListeners: CacheListener<T>[] = [];
   private readonly opts: Required<
-    Omit<InformerOptions, "namespaces" | "labelSelector" | "onWatchError" | "indexBy">
+    Omit<InformerOptions, "namespaces" | "labelSelector" | "fieldSelector" | "onWatchError" | "indexBy">
   > &
     InformerOptions;
   private readonly synced = new Set<string>();
@@ -233,7 +235,7 @@ export class Informer<T extends KubeObject> {
 
   /** relist replaces the cache of a scope with a fresh list and returns its resourceVersion. */
   private async relist(namespace: string | undefined): Promise<string> {
-    const { client, apiVersion, plural, labelSelector } = this.opts;
+    const { client, apiVersion, plural, labelSelector, fieldSelector } = this.opts;
     const items: T[] = [];
     let cont: string | undefined;
     let rv = "";
@@ -241,7 +243,7 @@ export class Informer<T extends KubeObject> {
       const page = await client.get<{ items: T[]; metadata: { resourceVersion: string; continue?: string } }>(
         paths.collection(apiVersion, plural, namespace),
         {
-          query: { labelSelector, limit: 500, continue: cont },
+          query: { labelSelector, fieldSelector, limit: 500, continue: cont },
           signal: this.abort.signal,
           timeoutMs: 60_000,
         },
@@ -265,13 +267,14 @@ export class Informer<T extends KubeObject> {
 
   /** watch follows changes from rv until the stream ends; it returns the last resourceVersion seen. */
   private async watch(namespace: string | undefined, rv: string): Promise<string> {
-    const { client, apiVersion, plural, labelSelector, idleTimeoutMs } = this.opts;
+    const { client, apiVersion, plural, labelSelector, fieldSelector, idleTimeoutMs } = this.opts;
     const stream = client.lines(paths.collection(apiVersion, plural, namespace), {
       query: {
         watch: true,
         resourceVersion: rv,
         allowWatchBookmarks: true,
         labelSelector,
+        fieldSelector,
         timeoutSeconds: 300 + Math.floor(Math.random() * 300),
       },
       signal: this.abort.signal,

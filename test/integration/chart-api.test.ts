@@ -14,8 +14,8 @@ import { parse } from "yaml";
 import { apiFlags, parseApiConfig } from "../../src/idds-api/config.ts";
 import { identityOf } from "../../src/messaging/messages.ts";
 import { repoRoot } from "../support/controlplane.ts";
-import { applyRequest, getRequest, waitForPoints } from "../support/hpo.ts";
-import { iddsClient, startApiProcess } from "../support/idds-api.ts";
+import { applyRequest, getRequest, waitFor, waitForPoints } from "../support/hpo.ts";
+import { httpsCall, iddsClient, startApiProcess } from "../support/idds-api.ts";
 import { deleteNamespace, kubectl, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { startOperatorProcess } from "../support/operator.ts";
 import { startRecordingProxy } from "../support/recording-proxy.ts";
@@ -121,10 +121,12 @@ describe("the chart's API server (default values)", () => {
     ]);
   });
 
-  it("namespace scope: the reviews cluster-wide, the hpo.dev rules in a Role per served namespace", () => {
+  it("namespace scope: the reviews cluster-wide, the other rules in a Role per served namespace", () => {
     const objects = apiPart(renderChart("scoped", releaseNs, { watchNamespaces: `{${teamNs}}` }));
-    const reviews = source().filter((r: { apiGroups: string[] }) => !r.apiGroups.includes("hpo.dev"));
-    const hpo = source().filter((r: { apiGroups: string[] }) => r.apiGroups.includes("hpo.dev"));
+    const isReview = (r: { apiGroups: string[] }) =>
+      r.apiGroups.includes("authentication.k8s.io") || r.apiGroups.includes("authorization.k8s.io");
+    const reviews = source().filter(isReview);
+    const hpo = source().filter((r: { apiGroups: string[] }) => !isReview(r));
     expect(permissionsOf(find(objects, "ClusterRole").rules)).toEqual(permissionsOf(reviews));
     const role = find(objects, "Role");
     expect(role.metadata.namespace).toBe(teamNs);
@@ -239,12 +241,56 @@ describe("the API server under the chart's RBAC", () => {
     expect(one).toEqual({ result: [expect.objectContaining({ id: "1", loss: 0.5 })] });
     expect(added).toEqual({ result: expect.any(Number) });
     expect(await getRequest(teamNs, "hpo-4242")).toBeDefined();
+    // The dashboard, for a reader of the namespace: the list, a request's page and its watches.
+    kubectlOk(["create", "serviceaccount", "-n", teamNs, "reader"]);
+    kubectlOk([
+      "create",
+      "role",
+      "-n",
+      teamNs,
+      "reader",
+      "--verb=get,list,watch",
+      "--resource=hporequests.hpo.dev,hyperparametersets.hpo.dev,events",
+    ]);
+    kubectlOk([
+      "create",
+      "rolebinding",
+      "-n",
+      teamNs,
+      "reader",
+      "--role=reader",
+      `--serviceaccount=${teamNs}:reader`,
+    ]);
+    const reader = {
+      Authorization: `Bearer ${kubectlOk(["create", "token", "-n", teamNs, "reader"]).trim()}`,
+    };
+    const listed = await httpsCall(server, "GET", "/dashboard/api/requests", reader);
+    expect(
+      JSON.parse(listed.body)
+        .rows.map((r: { name: string }) => r.name)
+        .sort(),
+    ).toEqual(["hpo-4242", "r"]);
+    const page = await httpsCall(server, "GET", `/dashboard/api/requests/${teamNs}/r`, reader);
+    expect(JSON.parse(page.body).hidden).toEqual([]);
+    await waitFor("the dashboard's watches", async () =>
+      ["hyperparametersets", "events"].every((resource) =>
+        proxy.calls.some((c) => c.resource === resource && c.verb === "watch"),
+      )
+        ? true
+        : undefined,
+    );
     const calls = proxy.calls;
     expect(calls.filter((c) => c.status === 403).map((c) => `${c.method} ${c.path}`)).toEqual([]);
     const granted = new Set(permissionsOf(source()));
     const used = [...new Set(calls.map((c) => `${c.group}|${c.resource}|${c.verb}`))];
     expect(used.filter((p) => !granted.has(p as never))).toEqual([]);
-    // Every rule was needed.
-    expect([...granted].filter((p) => !used.includes(p)).sort()).toEqual([]);
+    // Every rule was needed but the dashboard's reads of generator Jobs and pods, which only
+    // container requests have.
+    expect([...granted].filter((p) => !used.includes(p)).sort()).toEqual([
+      "batch|jobs|list",
+      "batch|jobs|watch",
+      "|pods|list",
+      "|pods|watch",
+    ]);
   }, 120_000);
 });

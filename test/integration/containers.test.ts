@@ -7,6 +7,9 @@ import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
 import type { Point } from "../../src/api/index.ts";
+import { DashboardReader } from "../../src/dashboard/reader.ts";
+import { RequestView } from "../../src/dashboard/views.ts";
+import type { GenerationRow } from "../../src/dashboard/wire.ts";
 import { paths } from "../../src/runtime/client.ts";
 import {
   api,
@@ -47,6 +50,17 @@ afterAll(async () => {
   await kubelet?.stop();
   deleteNamespace(ns);
 });
+
+/** dashboardGenerations is the generations section of the dashboard's page of a request. */
+async function dashboardGenerations(name: string): Promise<GenerationRow[]> {
+  const view = new RequestView(new DashboardReader(api()), ns, name);
+  try {
+    await view.ready();
+    return view.detail()?.generations ?? [];
+  } finally {
+    await view.stop();
+  }
+}
 
 const space = { x: { type: "float", low: -5, high: 10 }, y: { type: "float", low: 0, high: 15 } };
 const args = (input = "%IN", output = "%OUT") => [
@@ -115,6 +129,18 @@ describe("a container generator", () => {
     expect(kubectlOk(["logs", "-n", ns, pod, "-c", "generator"])).toContain(
       "steering: 0 points known, asked for 3 (max 9)",
     );
+    // The dashboard's generations: each one's Job, its pod, state and duration.
+    const gens = await dashboardGenerations("steer");
+    expect(gens.map((g) => [g.number, g.job, g.state, g.firstId, g.lastId])).toEqual([
+      [1, "steer-gen-1", "Succeeded", 1, 3],
+      [2, "steer-gen-2", "Succeeded", 4, 6],
+      [3, "steer-gen-3", "Succeeded", 7, 9],
+    ]);
+    for (const g of gens) {
+      expect(g.pods).toEqual([expect.stringMatching(new RegExp(`^${g.job}-\\w+ \\(Succeeded\\)$`))]);
+      expect(g.durationSeconds).toBeGreaterThanOrEqual(0);
+      expect(g.failures).toBe(0);
+    }
   }, 120_000);
 
   it("understands iDDS-style /data/%IN and /data/%OUT", async () => {
@@ -174,6 +200,11 @@ describe("a failing generator", () => {
       reason: "GenerationFailed",
     });
     expect(await jobsOf("crash")).toEqual(["crash-gen-1", "crash-gen-1-r1", "crash-gen-1-r2"]);
+    // The dashboard shows the latest attempt's Job, the failed pods of all three, and why.
+    const [gen] = await dashboardGenerations("crash");
+    expect(gen).toMatchObject({ number: 1, job: "crash-gen-1-r2", state: "Failed" });
+    expect(gen?.failures).toBeGreaterThanOrEqual(3);
+    expect(gen?.message).toContain("the generator exited with code 3");
     const warnings = (await eventsOf(ns, "crash")).filter((e) => e.reason === "GenerationFailed");
     expect(warnings).toHaveLength(3);
   }, 120_000);

@@ -113,7 +113,10 @@ app.kubernetes.io/managed-by: {{ .Release.Service }}
 {{- $want := index . 1 }}
 {{- $rules := list }}
 {{- range ((index . 0).Files.Get "files/rbac/api_role.yaml" | fromYaml).rules }}
-{{- if eq (has "hpo.dev" .apiGroups) (eq $want "hpo") }}
+{{- /* "reviews": the cluster-scoped TokenReview and SubjectAccessReview rules; "hpo": the rest
+(hpo.dev, and the dashboard's events, pods and jobs), cluster-wide or a Role per served namespace. */}}
+{{- $review := or (has "authentication.k8s.io" .apiGroups) (has "authorization.k8s.io" .apiGroups) }}
+{{- if eq $review (eq $want "reviews") }}
 {{- $rules = append $rules . }}
 {{- end }}
 {{- end }}
