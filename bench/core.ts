@@ -15,7 +15,6 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { type HPORequest, type HyperParameterSet, initialOf, pointsOfSets } from "../src/api/index.ts";
 import { type CoreSettings, decide } from "../src/controller/core.ts";
-import { setIndexKey } from "../src/controller/reconciler.ts";
 import { SetAggregates } from "../src/controller/setsview.ts";
 import { pendingSteps, unconfirmedSets } from "../src/messaging/plan.ts";
 import { HistorySync } from "../src/workers/history-sync.ts";
@@ -67,7 +66,7 @@ function fixture(n: number): Fixture {
       notification: { enabled: true, confirmedGeneration: generations },
     },
   } as unknown as HPORequest;
-  const aggregates = new SetAggregates(setIndexKey);
+  const aggregates = new SetAggregates();
   const sets: HyperParameterSet[] = [];
   for (let k = 1; k <= Math.ceil(n / PER_SET); k++) {
     const points = [];

@@ -12,7 +12,7 @@ import { Informer } from "../runtime/informer.ts";
 import { noopLogger } from "../runtime/log.ts";
 import { request, settings } from "./core.testkit.ts";
 import type { GenerationOutcome, GenerationRequest, Generator } from "./generator.ts";
-import { FIELD_MANAGER, Reconciler, setIndexKey, setsByRequest } from "./reconciler.ts";
+import { FIELD_MANAGER, Reconciler } from "./reconciler.ts";
 import { SetAggregates } from "./setsview.ts";
 
 type Obj = { metadata: { name: string; resourceVersion?: string }; status?: Record<string, unknown> };
@@ -100,7 +100,6 @@ function setup(req: HPORequest) {
   const sets = new Informer<HyperParameterSet>({
     ...inf,
     plural: "hyperparametersets",
-    indexBy: setsByRequest,
   });
   requests.upsert(req);
   const gen = answering();
@@ -109,7 +108,7 @@ function setup(req: HPORequest) {
     client: api as unknown as KubeClient,
     requests,
     sets,
-    aggregates: new SetAggregates(setIndexKey).follow(sets),
+    aggregates: new SetAggregates().follow(sets),
     generatorFor: () => gen,
     recorder: { record: (_t, type, reason) => events.push(`${type} ${reason}`) },
     metrics: {

@@ -26,7 +26,7 @@ import {
   NotFoundError,
   TerminalError,
 } from "../runtime/errors.ts";
-import type { Informer, KubeObject } from "../runtime/informer.ts";
+import type { Informer } from "../runtime/informer.ts";
 import {
   type Action,
   type CoreSettings,
@@ -40,16 +40,6 @@ import { statusRefusal } from "./failures.ts";
 import type { Generator } from "./generator.ts";
 import type { SetAggregates, SetsView } from "./setsview.ts";
 import { seedOf, validateSpec } from "./spec.ts";
-
-/** setIndexKey groups a request's sets in the sets' informer (its indexBy: "namespace/request"). */
-export function setIndexKey(namespace: string | undefined, request: string | undefined): string {
-  return `${namespace ?? ""}/${request ?? ""}`;
-}
-
-/** setsByRequest is the sets' informer's indexBy: the reconciler and the announcer find a request's sets by it. */
-export function setsByRequest(obj: KubeObject): string | undefined {
-  return setIndexKey(obj.metadata?.namespace, (obj as HyperParameterSet).spec?.request);
-}
 
 /** FIELD_MANAGER is the reconciler's server-side apply field manager. */
 export const FIELD_MANAGER = "hpo-reconciler";

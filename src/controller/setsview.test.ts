@@ -3,8 +3,6 @@ import type { HPORequest, HyperParameterSet } from "../api/index.ts";
 import { hps, ids, request } from "./core.testkit.ts";
 import { SetAggregates, type SetsView, scanView } from "./setsview.ts";
 
-const key = (ns: string | undefined, name: string | undefined) => `${ns}/${name}`;
-
 /** shape is what the core reads of a view, comparable with toEqual. */
 const shape = (v: SetsView, sets = 4) => ({
   summary: v.summary,
@@ -32,7 +30,7 @@ describe("SetAggregates", () => {
   const req = request();
 
   it("sums the sets of a request, and nothing of a request with none", () => {
-    const agg = new SetAggregates(key);
+    const agg = new SetAggregates();
     expect(shape(agg.view(req))).toEqual(shape(scanView(req, [])));
     const sets = [
       hps(1, 4, ids(1, 4, 1), { losses: { "2": 0.5 } }),
@@ -52,7 +50,7 @@ describe("SetAggregates", () => {
   });
 
   it("leaves out sets of another request, another owner or being deleted", () => {
-    const agg = new SetAggregates(key);
+    const agg = new SetAggregates();
     const foreign = {
       ...hps(2, 4, ids(5, 6, 1)),
       metadata: { ...hps(2, 4, []).metadata, ownerReferences: [] },
@@ -73,7 +71,7 @@ describe("SetAggregates", () => {
   it("follows any sequence of stores, reports, deletions and re-creations exactly as a fresh scan", () => {
     for (let seed = 1; seed <= 40; seed++) {
       const random = rng(seed);
-      const agg = new SetAggregates(key);
+      const agg = new SetAggregates();
       const current = new Map<number, HyperParameterSet>();
       const maximize = request({ objective: { direction: "maximize" } });
       let nextId = 1;

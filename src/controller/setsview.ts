@@ -71,6 +71,9 @@ interface Group {
   agg?: Aggregate;
 }
 
+/** groupKey names the group of a request's sets: "namespace/request". */
+const groupKey = (namespace: string | undefined, request: string | undefined) =>
+  `${namespace ?? ""}/${request ?? ""}`;
 const identityOf = (req: HPORequest) => ({ name: req.metadata?.name, uid: req.metadata?.uid });
 const directionOf = (req: HPORequest): Direction => req.spec.objective?.direction ?? "minimize";
 
@@ -138,12 +141,6 @@ export function scanView(req: HPORequest, sets: readonly HyperParameterSet[]): S
  */
 export class SetAggregates {
   private readonly groups = new Map<string, Group>();
-  private readonly keyOf: (namespace: string | undefined, request: string | undefined) => string;
-
-  /** keyOf groups sets as the caller names requests ("namespace/request"). */
-  constructor(keyOf: (namespace: string | undefined, request: string | undefined) => string) {
-    this.keyOf = keyOf;
-  }
 
   /** change records that the cached copy of a set changed from before to after (see Informer.onCache). */
   change(before: HyperParameterSet | undefined, after: HyperParameterSet | undefined): void {
@@ -159,7 +156,7 @@ export class SetAggregates {
       [b, before],
       [a, after],
     ] as const) {
-      if (g && s && g.sets.size === 0) this.groups.delete(this.keyOf(s.metadata?.namespace, s.spec?.request));
+      if (g && s && g.sets.size === 0) this.groups.delete(groupKey(s.metadata?.namespace, s.spec?.request));
     }
   }
 
@@ -178,7 +175,7 @@ export class SetAggregates {
 
   /** view is what the reconcile core reads of req's sets. */
   view(req: HPORequest): SetsView {
-    const key = this.keyOf(req.metadata?.namespace, req.metadata?.name);
+    const key = groupKey(req.metadata?.namespace, req.metadata?.name);
     const g: Group = this.groups.get(key) ?? { sets: new Members() };
     if (g.sets.size > 0) this.groups.set(key, g);
     if (!g.agg || g.agg.stale || !matches(g.agg, req)) g.agg = aggregateOf(req, g.sets.list);
@@ -186,7 +183,7 @@ export class SetAggregates {
   }
 
   private groupOf(set: HyperParameterSet): Group {
-    const key = this.keyOf(set.metadata?.namespace, set.spec?.request);
+    const key = groupKey(set.metadata?.namespace, set.spec?.request);
     let g = this.groups.get(key);
     if (!g) {
       g = { sets: new Members() };

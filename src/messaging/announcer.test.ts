@@ -1,6 +1,5 @@
 import { describe, expect, it } from "vitest";
 import type { HPORequest, HPORequestStatus, HyperParameterSet, Point } from "../api/index.ts";
-import { setIndexKey, setsByRequest } from "../controller/reconciler.ts";
 import { SetAggregates } from "../controller/setsview.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import type { ReconcileContext } from "../runtime/controller.ts";
@@ -97,7 +96,6 @@ function world(opts: { failAt?: number; connected?: boolean } = {}) {
     apiVersion: "hpo.dev/v1alpha1",
     plural: "hyperparametersets",
     log: noopLogger,
-    indexBy: setsByRequest,
   });
   requests.upsert(req);
   sets.upsert(set);
@@ -116,7 +114,7 @@ function world(opts: { failAt?: number; connected?: boolean } = {}) {
     client: client as unknown as KubeClient,
     requests,
     sets,
-    aggregates: new SetAggregates(setIndexKey).follow(sets),
+    aggregates: new SetAggregates().follow(sets),
     publisher,
     recorder: { record: (_t, type, reason) => events.push(`${type}/${reason}`) },
     metrics: {

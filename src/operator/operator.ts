@@ -11,7 +11,7 @@ import {
 } from "../api/index.ts";
 import { EventRecorder } from "../controller/events.ts";
 import { BuiltinGenerator, type Generator } from "../controller/generator.ts";
-import { Reconciler, type ReconcilerMetrics, setIndexKey, setsByRequest } from "../controller/reconciler.ts";
+import { Reconciler, type ReconcilerMetrics } from "../controller/reconciler.ts";
 import { SetAggregates } from "../controller/setsview.ts";
 import { LABEL_MANAGED } from "../jobs/manifests.ts";
 import { admitGenerator, defaultPodPolicy, refusalMessage } from "../jobs/policy.ts";
@@ -103,11 +103,9 @@ export async function startOperator(cfg: OperatorConfig, log: Logger): Promise<O
   const sets = new Informer<HyperParameterSet & KubeObject>({
     ...informerOpts,
     ...HyperParameterSetResource,
-    // A request's sets are found without scanning every set (a request may have thousands).
-    indexBy: setsByRequest,
   });
   // Per-request summaries of the sets, kept from every change of the cache (reconciler and announcer).
-  const aggregates = new SetAggregates(setIndexKey).follow(sets);
+  const aggregates = new SetAggregates().follow(sets);
   const pool = new WorkerPool(cfg.methodWorkers);
   // A built-in method computes in the background; when it is done, its request is reconciled again.
   let enqueue = (_key: string) => {};

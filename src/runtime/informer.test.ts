@@ -190,37 +190,3 @@ describe("informer cache", () => {
     await inf.stop();
   });
 });
-
-describe("Informer index", () => {
-  it("groups cached objects by indexBy and follows an object that changes group", () => {
-    const inf = new Informer<KubeObject & { spec?: { group?: string } }>({
-      client: {} as never,
-      apiVersion: "v1",
-      plural: "things",
-      log: { info() {}, warn() {}, debug() {} } as never,
-      indexBy: (o) => (o as { spec?: { group?: string } }).spec?.group,
-    });
-    const obj = (name: string, group: string, rv: string) => ({
-      metadata: { namespace: "ns", name, resourceVersion: rv },
-      spec: { group },
-    });
-    inf.upsert(obj("a", "g1", "1"));
-    inf.upsert(obj("b", "g1", "2"));
-    inf.upsert(obj("c", "g2", "3"));
-    expect(
-      inf
-        .byIndex("g1")
-        .map((o) => o.metadata?.name)
-        .sort(),
-    ).toEqual(["a", "b"]);
-    inf.upsert(obj("b", "g2", "4"));
-    expect(inf.byIndex("g1").map((o) => o.metadata?.name)).toEqual(["a"]);
-    expect(
-      inf
-        .byIndex("g2")
-        .map((o) => o.metadata?.name)
-        .sort(),
-    ).toEqual(["b", "c"]);
-    expect(inf.byIndex("none")).toEqual([]);
-  });
-});

@@ -61,8 +61,6 @@ export interface InformerOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** onWatchError is called for each failed list or watch (for metrics). */
   onWatchError?: (err: unknown) => void;
-  /** indexBy names the group of each cached object (such as its request), for byIndex. */
-  indexBy?: (obj: KubeObject) => string | undefined;
 }
 
 interface WatchEvent<T> {
@@ -85,14 +83,12 @@ export function backoffMs(attempt: number, initialMs: number, maxMs: number, ran
 export class Informer<T extends KubeObject> {
   /** store is the freshest copy known: the watch's, or a newer one a caller wrote (upsert). */
   private readonly store = new Map<string, T>();
-  /** index groups the cached objects by indexBy: value -> key -> object. */
-  private readonly index = new Map<string, Map<string, T>>();
   /** watched is the last copy the list or watch delivered: the "old" side of the next event. */
   private readonly watched = new Map<string, T>();
   private readonly handlers: Handler<T>[] = [];
   private readonly cacheListeners: CacheListener<T>[] = [];
   private readonly opts: Required<
-    Omit<InformerOptions, "namespaces" | "labelSelector" | "fieldSelector" | "onWatchError" | "indexBy">
+    Omit<InformerOptions, "namespaces" | "labelSelector" | "fieldSelector" | "onWatchError">
   > &
     InformerOptions;
   private readonly synced = new Set<string>();
@@ -146,40 +142,18 @@ export class Informer<T extends KubeObject> {
     return this.store.get(`${namespace}/${name}`);
   }
 
-  /** byIndex returns the cached objects whose indexBy value is value (none without indexBy). */
-  byIndex(value: string): T[] {
-    return [...(this.index.get(value)?.values() ?? [])];
-  }
-
-  /** put caches obj under key, keeping the index. */
+  /** put caches obj under key and tells the cache listeners. */
   private put(key: string, obj: T): void {
     const before = this.store.get(key);
-    this.unindex(key);
     this.store.set(key, obj);
-    const value = this.opts.indexBy?.(obj);
-    if (value !== undefined) {
-      const group = this.index.get(value) ?? new Map<string, T>();
-      group.set(key, obj);
-      this.index.set(value, group);
-    }
     for (const l of this.cacheListeners) l(before, obj);
   }
 
-  /** remove drops key from the cache and the index. */
+  /** remove drops key from the cache and tells the cache listeners. */
   private remove(key: string): void {
     const before = this.store.get(key);
-    this.unindex(key);
     this.store.delete(key);
     if (before) for (const l of this.cacheListeners) l(before, undefined);
-  }
-
-  private unindex(key: string): void {
-    const cached = this.store.get(key);
-    const value = cached && this.opts.indexBy?.(cached);
-    if (value === undefined) return;
-    const group = this.index.get(value);
-    group?.delete(key);
-    if (group?.size === 0) this.index.delete(value);
   }
 
   /** list returns the cached objects, of one namespace or all. */
