@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import type { KubeClient } from "./client.ts";
+import { InvalidError } from "./errors.ts";
 import {
   backoffMs,
   compareResourceVersions,
@@ -27,16 +28,27 @@ const obj = (name: string, rv: number, generation = 1): Obj => ({
   metadata: { namespace: "ns", name, resourceVersion: String(rv), generation },
 });
 
+/** endOfList is the bookmark that ends a streaming list's objects (KEP-3157). */
+const endOfList = (rv: number) => ({
+  type: "BOOKMARK",
+  object: { metadata: { resourceVersion: String(rv), annotations: { "k8s.io/initial-events-end": "true" } } },
+});
+
 /**
  * fakeWatch is a client with one list answer and a watch stream the test feeds event by event;
- * the informer's own logic (caching, comparing, telling handlers) runs unchanged.
+ * the informer's own logic (caching, comparing, telling handlers) runs unchanged. A streaming
+ * list gets the items and the bookmark that ends them, then the same feed.
  */
 function fakeWatch(items: Obj[]) {
   const queue: string[] = [];
   let wake: (() => void) | undefined;
   const client = {
     get: async () => ({ items, metadata: { resourceVersion: "1" } }),
-    async *lines(_path: string, opts: { signal?: AbortSignal }) {
+    async *lines(_path: string, opts: { signal?: AbortSignal; query?: Record<string, unknown> }) {
+      if (opts.query?.sendInitialEvents) {
+        for (const o of items) yield JSON.stringify({ type: "ADDED", object: o });
+        yield JSON.stringify(endOfList(1));
+      }
       while (!opts.signal?.aborted) {
         const line = queue.shift();
         if (line !== undefined) {
@@ -187,6 +199,167 @@ describe("informer cache", () => {
     await send("MODIFIED", withFields(obj("d", 2)));
     expect(inf.get("ns", "d")?.metadata).not.toHaveProperty("managedFields");
     expect(seen.at(-1)?.rv).toBe("2");
+    await inf.stop();
+  });
+});
+
+/**
+ * scripted is a client whose every streaming GET is a new feed the test writes to and ends; get
+ * answers the paged list. It records what was asked.
+ */
+function scripted(opts: { refuseStreaming?: boolean; items?: Obj[] } = {}) {
+  interface Feed {
+    query: Record<string, unknown>;
+    lines: string[];
+    ended: boolean;
+    wake?: () => void;
+  }
+  const feeds: Feed[] = [];
+  const gets: unknown[] = [];
+  let opened: (() => void) | undefined;
+  const client = {
+    get: async (_path: string, o: { query?: unknown }) => {
+      gets.push(o.query);
+      return { items: opts.items ?? [], metadata: { resourceVersion: "1" } };
+    },
+    async *lines(_path: string, o: { signal?: AbortSignal; query?: Record<string, unknown> }) {
+      if (opts.refuseStreaming && o.query?.sendInitialEvents)
+        throw new InvalidError(
+          422,
+          "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+        );
+      const feed: Feed = { query: o.query ?? {}, lines: [], ended: false };
+      feeds.push(feed);
+      opened?.();
+      while (!o.signal?.aborted) {
+        const line = feed.lines.shift();
+        if (line !== undefined) {
+          yield line;
+          continue;
+        }
+        if (feed.ended) return;
+        await new Promise<void>((r) => {
+          feed.wake = r;
+          o.signal?.addEventListener("abort", () => r(), { once: true });
+        });
+      }
+    },
+  } as unknown as KubeClient;
+  const settle = async () => {
+    for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
+  };
+  /** feed n, once the informer has opened it. */
+  const feed = async (n: number) => {
+    while (feeds.length <= n) await new Promise<void>((r) => (opened = r));
+    return feeds[n] as Feed;
+  };
+  const send = async (n: number, ev: unknown) => {
+    const f = await feed(n);
+    f.lines.push(JSON.stringify(ev));
+    f.wake?.();
+    await settle();
+  };
+  const end = async (n: number) => {
+    const f = await feed(n);
+    f.ended = true;
+    f.wake?.();
+    await settle();
+  };
+  return { client, feeds, gets, send, end, feed };
+}
+
+function informerOn(client: KubeClient) {
+  const quiet = { info() {}, warn() {}, debug() {} };
+  const inf = new Informer<Obj>({
+    client,
+    apiVersion: "hpo.dev/v1alpha1",
+    plural: "things",
+    log: quiet,
+    backoff: { initialMs: 1, maxMs: 1 },
+  });
+  const seen: string[] = [];
+  inf.on((type, o) => seen.push(`${type} ${o.metadata?.name}@${o.metadata?.resourceVersion}`));
+  return { inf, seen };
+}
+
+describe("informer streaming list (watch with sendInitialEvents)", () => {
+  it("fills the cache as the objects arrive, syncs at the bookmark and goes on watching on the same stream", async () => {
+    const api = scripted();
+    const { inf, seen } = informerOn(api.client);
+    inf.start();
+    await api.send(0, { type: "ADDED", object: obj("a", 3) });
+    expect(api.feeds[0]?.query).toMatchObject({
+      watch: true,
+      sendInitialEvents: true,
+      resourceVersionMatch: "NotOlderThan",
+      allowWatchBookmarks: true,
+    });
+    // The first list shows what has come so far, and is not synced before its end.
+    expect(inf.get("ns", "a")?.metadata?.resourceVersion).toBe("3");
+    expect(inf.hasSynced()).toBe(false);
+    await api.send(0, { type: "ADDED", object: obj("b", 4) });
+    // A bookmark without the annotation is not the end of the list.
+    await api.send(0, { type: "BOOKMARK", object: { metadata: { resourceVersion: "4" } } });
+    expect(inf.hasSynced()).toBe(false);
+    await api.send(0, endOfList(5));
+    expect(inf.hasSynced()).toBe(true);
+    await api.send(0, { type: "MODIFIED", object: obj("a", 6) });
+    expect(seen).toEqual(["ADDED a@3", "ADDED b@4", "MODIFIED a@6"]);
+    expect(api.gets).toEqual([]);
+    // The stream ends (the server's timeout): the watch resumes from the last version, with no list.
+    await api.end(0);
+    await api.feed(1);
+    expect(api.feeds[1]?.query).toMatchObject({ watch: true, resourceVersion: "6" });
+    expect(api.feeds[1]?.query.sendInitialEvents).toBeUndefined();
+    await inf.stop();
+  });
+
+  it("lists again when the stream ends before its bookmark, telling each object once", async () => {
+    const api = scripted();
+    const { inf, seen } = informerOn(api.client);
+    inf.start();
+    await api.send(0, { type: "ADDED", object: obj("a", 3) });
+    await api.end(0);
+    await api.send(1, { type: "ADDED", object: obj("a", 3) });
+    await api.send(1, { type: "ADDED", object: obj("b", 4) });
+    expect(inf.hasSynced()).toBe(false);
+    await api.send(1, endOfList(4));
+    expect(inf.hasSynced()).toBe(true);
+    expect(api.feeds[1]?.query.sendInitialEvents).toBe(true);
+    expect(seen).toEqual(["ADDED a@3", "ADDED b@4"]);
+    await inf.stop();
+  });
+
+  it("applies a later list (after 410 Gone) whole at its end: gone objects go, the cache never mixes two lists", async () => {
+    const api = scripted();
+    const { inf, seen } = informerOn(api.client);
+    inf.start();
+    await api.send(0, { type: "ADDED", object: obj("a", 3) });
+    await api.send(0, { type: "ADDED", object: obj("b", 4) });
+    await api.send(0, endOfList(4));
+    await api.send(0, { type: "ERROR", object: { code: 410, message: "too old resource version" } });
+    await api.send(1, { type: "ADDED", object: obj("a", 9) });
+    expect(api.feeds[1]?.query.sendInitialEvents).toBe(true);
+    expect(inf.get("ns", "a")?.metadata?.resourceVersion).toBe("3");
+    expect(inf.get("ns", "b")).toBeDefined();
+    await api.send(1, endOfList(10));
+    expect(inf.get("ns", "a")?.metadata?.resourceVersion).toBe("9");
+    expect(inf.get("ns", "b")).toBeUndefined();
+    expect(seen).toEqual(["ADDED a@3", "ADDED b@4", "MODIFIED a@9", "DELETED b@4"]);
+    await inf.stop();
+  });
+
+  it("lists in pages when the server refuses streaming lists (422), and does not ask for one again", async () => {
+    const api = scripted({ refuseStreaming: true, items: [obj("a", 1)] });
+    const { inf, seen } = informerOn(api.client);
+    inf.start();
+    await inf.waitForSync();
+    expect(api.gets).toEqual([expect.objectContaining({ limit: 500 })]);
+    expect(seen).toEqual(["ADDED a@1"]);
+    await api.send(0, { type: "ERROR", object: { code: 410, message: "too old resource version" } });
+    await api.feed(1);
+    expect(api.gets).toHaveLength(2);
+    expect(api.feeds.map((f) => f.query.sendInitialEvents)).toEqual([undefined, undefined]);
     await inf.stop();
   });
 });

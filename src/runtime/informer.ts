@@ -3,10 +3,18 @@
  * what changed. Its watches survive: a 410 Gone relists, a watch that goes silent past the
  * watchdog's limit is restarted, errors back off with jitter, and bookmarks keep the resume point
  * fresh. One watch per namespace when the scope is a list of namespaces, else one for all.
+ *
+ * The list is a streaming list where the API server has one (KEP-3157 "watch-list": a watch with
+ * sendInitialEvents=true, on by default from Kubernetes 1.34; 1.32 too): the objects come as a
+ * stream from the API server's cache, one event each, ending with a bookmark, and the same stream
+ * goes on as the watch. That is about three times faster than pages of 500 for 12,500 large
+ * objects (docs/performance.md) and lets the first list fill the cache as it arrives. A server
+ * that refuses it (the WatchList feature gate off, as in 1.30, 1.31 and 1.33) gets pages of 500,
+ * for the rest of the informer's life.
  */
 import type { KubeClient } from "./client.ts";
 import { paths } from "./client.ts";
-import { GoneError } from "./errors.ts";
+import { ApiError, GoneError } from "./errors.ts";
 
 /** KubeObject is the part of every object the informer reads. */
 export interface KubeObject {
@@ -19,6 +27,7 @@ export interface KubeObject {
     resourceVersion?: string;
     generation?: number;
     labels?: Record<string, string>;
+    annotations?: Record<string, string>;
     deletionTimestamp?: string | Date;
     ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
   };
@@ -61,6 +70,11 @@ export interface InformerOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** onWatchError is called for each failed list or watch (for metrics). */
   onWatchError?: (err: unknown) => void;
+  /**
+   * streamingList lists with a streaming list where the server has one (default true); false
+   * always lists in pages of 500.
+   */
+  streamingList?: boolean;
 }
 
 interface WatchEvent<T> {
@@ -88,9 +102,11 @@ export class Informer<T extends KubeObject> {
   private readonly handlers: Handler<T>[] = [];
   private readonly cacheListeners: CacheListener<T>[] = [];
   private readonly opts: Required<
-    Omit<InformerOptions, "namespaces" | "labelSelector" | "fieldSelector" | "onWatchError">
+    Omit<InformerOptions, "namespaces" | "labelSelector" | "fieldSelector" | "onWatchError" | "streamingList">
   > &
     InformerOptions;
+  /** streaming says whether to list with a streaming list (until the server refuses one). */
+  private streaming: boolean;
   private readonly synced = new Set<string>();
   private abort = new AbortController();
   private loops: Promise<void>[] = [];
@@ -98,6 +114,7 @@ export class Informer<T extends KubeObject> {
 
   constructor(opts: InformerOptions) {
     this.opts = { idleTimeoutMs: 120_000, backoff: { initialMs: 200, maxMs: 5_000 }, ...opts };
+    this.streaming = opts.streamingList ?? true;
   }
 
   /** on registers a handler for changes. */
@@ -231,12 +248,66 @@ export class Informer<T extends KubeObject> {
       seen.add(keyOf(item));
       this.apply("ADDED", item);
     }
+    this.listed(namespace, seen);
+    return rv;
+  }
+
+  /** listed ends a list of a scope: objects it did not name are gone; the scope has synced. */
+  private listed(namespace: string | undefined, seen: Set<string>): void {
     for (const [key, obj] of [...this.store]) {
       if (this.inScope(obj, namespace) && !seen.has(key)) this.apply("DELETED", obj);
     }
     this.synced.add(namespace ?? "");
     if (this.hasSynced()) for (const w of this.syncWaiters.splice(0)) w();
-    return rv;
+  }
+
+  /**
+   * streamList lists a scope with a streaming list (watch with sendInitialEvents) and goes on
+   * watching on the same stream; cursor.rv is where a new watch resumes, set once the list is in.
+   * The first list of a scope fills the cache as the objects arrive (their handlers run as each
+   * comes; the scope has synced at the bookmark); a later one (after 410 Gone) is applied whole at
+   * its end, so the cache never mixes two lists.
+   */
+  private async streamList(namespace: string | undefined, cursor: { rv?: string }): Promise<void> {
+    const { client, apiVersion, plural, labelSelector, fieldSelector, idleTimeoutMs } = this.opts;
+    const first = !this.synced.has(namespace ?? "");
+    const stream = client.lines(paths.collection(apiVersion, plural, namespace), {
+      query: {
+        watch: true,
+        sendInitialEvents: true,
+        resourceVersionMatch: "NotOlderThan",
+        allowWatchBookmarks: true,
+        labelSelector,
+        fieldSelector,
+        timeoutSeconds: 300 + Math.floor(Math.random() * 300),
+      },
+      signal: this.abort.signal,
+      idleTimeoutMs,
+    });
+    const seen = new Set<string>();
+    const later: T[] = [];
+    let inList = true;
+    for await (const line of stream) {
+      if (!line) continue;
+      const ev = parseEvent<T>(line, plural);
+      if (inList) {
+        if (ev.type === "BOOKMARK") {
+          if (ev.object.metadata?.annotations?.[INITIAL_EVENTS_END] !== "true") continue;
+          for (const obj of later) this.apply("ADDED", obj);
+          this.listed(namespace, seen);
+          inList = false;
+          cursor.rv = ev.object.metadata?.resourceVersion;
+          continue;
+        }
+        seen.add(keyOf(ev.object));
+        if (first) this.apply("ADDED", ev.object);
+        else later.push(ev.object);
+        continue;
+      }
+      cursor.rv = ev.object.metadata?.resourceVersion ?? cursor.rv;
+      if (ev.type !== "BOOKMARK") this.apply(ev.type, ev.object);
+    }
+    if (inList) throw new Error(`list ${plural}: the stream ended before the end of the list`);
   }
 
   /** watch follows changes from rv until the stream ends; it returns the last resourceVersion seen. */
@@ -256,12 +327,7 @@ export class Informer<T extends KubeObject> {
     });
     for await (const line of stream) {
       if (!line) continue;
-      const ev = JSON.parse(line) as WatchEvent<T>;
-      if (ev.type === "ERROR") {
-        if (ev.object.code === 410)
-          throw new GoneError(410, `watch ${plural}: ${ev.object.message ?? "Gone"}`);
-        throw new Error(`watch ${plural}: ${ev.object.message ?? "error event"}`);
-      }
+      const ev = parseEvent<T>(line, plural);
       rv = ev.object.metadata?.resourceVersion ?? rv;
       if (ev.type !== "BOOKMARK") this.apply(ev.type, ev.object);
     }
@@ -274,12 +340,28 @@ export class Informer<T extends KubeObject> {
     let rv: string | undefined;
     let failures = 0;
     while (!this.abort.signal.aborted) {
+      const cursor: { rv?: string } = {};
       try {
-        if (rv === undefined) rv = await this.relist(namespace);
-        rv = await this.watch(namespace, rv);
+        if (rv === undefined && this.streaming) {
+          await this.streamList(namespace, cursor);
+          rv = cursor.rv;
+        } else {
+          if (rv === undefined) rv = await this.relist(namespace);
+          rv = await this.watch(namespace, rv);
+        }
         failures = 0;
       } catch (err) {
         if (this.abort.signal.aborted) return;
+        // A list that got to its end resumes watching from there, not with a new list.
+        rv ??= cursor.rv;
+        if (rv === undefined && this.streaming && refusesStreamingList(err)) {
+          this.streaming = false;
+          log.info("the API server refuses streaming lists: listing in pages", {
+            resource: this.opts.plural,
+            error: (err as Error).message,
+          });
+          continue;
+        }
         this.opts.onWatchError?.(err);
         if (err instanceof GoneError) {
           log.info("watch expired (410 Gone): relisting", { resource: this.opts.plural, namespace: scope });
@@ -299,6 +381,31 @@ export class Informer<T extends KubeObject> {
       }
     }
   }
+}
+
+/** INITIAL_EVENTS_END marks the bookmark that ends a streaming list's objects. */
+const INITIAL_EVENTS_END = "k8s.io/initial-events-end";
+
+/** parseEvent reads one line of a watch; an ERROR event throws (410 as GoneError). */
+function parseEvent<T extends KubeObject>(
+  line: string,
+  plural: string,
+): { type: EventType | "BOOKMARK"; object: T } {
+  const ev = JSON.parse(line) as WatchEvent<T>;
+  if (ev.type === "ERROR") {
+    if (ev.object.code === 410) throw new GoneError(410, `watch ${plural}: ${ev.object.message ?? "Gone"}`);
+    throw new Error(`watch ${plural}: ${ev.object.message ?? "error event"}`);
+  }
+  return { type: ev.type, object: ev.object };
+}
+
+/**
+ * refusesStreamingList tells whether a failed streaming list says the server will not do one (the
+ * WatchList feature gate off answers 422 Invalid; 400 and 403 the same way: a watch this caller
+ * may not do, where a plain list may work), as opposed to a failure worth retrying.
+ */
+function refusesStreamingList(err: unknown): boolean {
+  return err instanceof ApiError && [400, 403, 422].includes(err.statusCode);
 }
 
 /**

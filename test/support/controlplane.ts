@@ -44,6 +44,8 @@ export interface StartOptions {
   log?: (line: string) => void;
   /** readyTimeoutMs bounds each wait for readiness (default 90 s). */
   readyTimeoutMs?: number;
+  /** apiServerArgs are added to kube-apiserver's flags (such as --feature-gates=WatchList=false). */
+  apiServerArgs?: string[];
 }
 
 /** buildControlPlane builds the binaries once (cached) and returns their folder. */
@@ -344,6 +346,7 @@ export async function startControlPlane(opts: StartOptions = {}): Promise<Contro
       "--allow-privileged=true",
       "--endpoint-reconciler-type=none",
       "--v=1",
+      ...(opts.apiServerArgs ?? []),
     ];
     let api = startProc("kube-apiserver", join(binDir, "kube-apiserver"), apiArgs, dir);
     procs.push(api);
