@@ -269,20 +269,11 @@ export class Informer<T extends KubeObject> {
    * its end, so the cache never mixes two lists.
    */
   private async streamList(namespace: string | undefined, cursor: { rv?: string }): Promise<void> {
-    const { client, apiVersion, plural, labelSelector, fieldSelector, idleTimeoutMs } = this.opts;
+    const { plural } = this.opts;
     const first = !this.synced.has(namespace ?? "");
-    const stream = client.lines(paths.collection(apiVersion, plural, namespace), {
-      query: {
-        watch: true,
-        sendInitialEvents: true,
-        resourceVersionMatch: "NotOlderThan",
-        allowWatchBookmarks: true,
-        labelSelector,
-        fieldSelector,
-        timeoutSeconds: 300 + Math.floor(Math.random() * 300),
-      },
-      signal: this.abort.signal,
-      idleTimeoutMs,
+    const stream = this.openWatch(namespace, {
+      sendInitialEvents: true,
+      resourceVersionMatch: "NotOlderThan",
     });
     const seen = new Set<string>();
     const later: T[] = [];
@@ -310,13 +301,16 @@ export class Informer<T extends KubeObject> {
     if (inList) throw new Error(`list ${plural}: the stream ended before the end of the list`);
   }
 
-  /** watch follows changes from rv until the stream ends; it returns the last resourceVersion seen. */
-  private async watch(namespace: string | undefined, rv: string): Promise<string> {
+  /** openWatch opens a watch of a scope (with bookmarks, ended by the server after 5 to 10 minutes). */
+  private openWatch(
+    namespace: string | undefined,
+    from: { resourceVersion: string } | { sendInitialEvents: true; resourceVersionMatch: "NotOlderThan" },
+  ): AsyncGenerator<string> {
     const { client, apiVersion, plural, labelSelector, fieldSelector, idleTimeoutMs } = this.opts;
-    const stream = client.lines(paths.collection(apiVersion, plural, namespace), {
+    return client.lines(paths.collection(apiVersion, plural, namespace), {
       query: {
         watch: true,
-        resourceVersion: rv,
+        ...from,
         allowWatchBookmarks: true,
         labelSelector,
         fieldSelector,
@@ -325,6 +319,12 @@ export class Informer<T extends KubeObject> {
       signal: this.abort.signal,
       idleTimeoutMs,
     });
+  }
+
+  /** watch follows changes from rv until the stream ends; it returns the last resourceVersion seen. */
+  private async watch(namespace: string | undefined, rv: string): Promise<string> {
+    const { plural } = this.opts;
+    const stream = this.openWatch(namespace, { resourceVersion: rv });
     for await (const line of stream) {
       if (!line) continue;
       const ev = parseEvent<T>(line, plural);
