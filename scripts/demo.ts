@@ -124,7 +124,7 @@ async function screenshot(url: string, file: string): Promise<void> {
   try {
     const { page, errors } = await openPage(browser, { width: 1280, height: 900 });
     await page.goto(url);
-    await page.waitForSelector("body[data-painted]", { timeout: 60_000 });
+    await page.waitForSelector("body[data-complete]", { timeout: 60_000 });
     await page.waitForSelector(".bars li", { timeout: 10_000 });
     await drawAll(page);
     await page.screenshot({ path: file, fullPage: true });

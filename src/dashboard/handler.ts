@@ -10,10 +10,11 @@
  *   GET  {base}/api/requests/stream                    events snapshot, upsert, remove
  *   GET  {base}/api/requests/NS/NAME                   RequestDetail (wire.ts)
  *   GET  {base}/api/requests/NS/NAME/stream            events request, points, generations, events, deleted
- *   GET  {base}/api/requests/NS/NAME/points.bin        the points for the page (binary, wire.ts)
+ *   GET  {base}/api/requests/NS/NAME/points.bin        the points for the page (binary frames, wire.ts)
  *   GET  {base}/api/requests/NS/NAME/points.csv|.json  the points, ?state=new,evaluated,failed
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { HyperParameterSet } from "../api/index.ts";
 import { RequestNotFoundError } from "../client/errors.ts";
 import { ApiError, ForbiddenError, UnavailableError } from "../runtime/errors.ts";
 import { type Asset, loadAssets } from "./assets.ts";
@@ -135,11 +136,13 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
       throw new HttpError(403, `you may not read HPORequests and HyperParameterSets in namespace ${ns}`);
     const view = views.acquire(ns, name);
     try {
-      await view.ready();
+      const exporting = m[3] === "/points.csv" || m[3] === "/points.json";
+      // Pages start with what has been listed and get the rest as it comes; exports wait for all of it.
+      await (exporting ? view.ready() : view.pageReady());
       if (!view.req()) throw new HttpError(404, `HPORequest "${name}" not found in namespace "${ns}"`);
       if (m[3] === "/stream") return await requestStream(req, res, view, await hiddenFor(req, view)); // until the browser goes
-      if (m[3] === "/points.bin") return sendBinary(res, view.binaryPoints());
-      if (m[3] === "/points.csv" || m[3] === "/points.json") return exportPoints(res, view, m[3], q);
+      if (m[3] === "/points.bin") return await sendPoints(res, view);
+      if (exporting) return exportPoints(res, view, m[3] as string, q);
       const detail = view.detail();
       if (!detail) throw new HttpError(404, `HPORequest "${name}" not found in namespace "${ns}"`);
       const hidden = await hiddenFor(req, view);
@@ -275,13 +278,72 @@ function sendAsset(
   res.end(req.method === "HEAD" ? undefined : a.body);
 }
 
+/**
+ * POINTS_CACHE is the points' cache-control: the browser may keep a private copy but must ask
+ * again each time (no validator is sent, so it reads them anew). Not no-store: with it, Chromium's
+ * DevTools reports a streamed fetch read to its end as aborted (microsoft/playwright#42742), which
+ * the browser tests would take for a failed request.
+ */
+const POINTS_CACHE = "private, no-cache";
+
+/** FRAME_MS is how often a page loading points gets the sets listed since its previous frame. */
+const FRAME_MS = 200;
+
+/**
+ * sendPoints answers points.bin (wire.ts): every point in one frame once the request's sets are
+ * listed; while their first list is still coming, a frame of the points listed so far, then every
+ * FRAME_MS a frame of the sets listed since, and the answer ends with the list.
+ */
+async function sendPoints(res: ServerResponse, view: RequestView): Promise<void> {
+  if (view.setsListed()) return sendBinary(res, view.binaryPoints());
+  const pending: HyperParameterSet[] = [];
+  let ended = false;
+  let wake = () => {};
+  const stop = view.followListing((set) => {
+    if (set) pending.push(set);
+    else {
+      ended = true;
+      wake();
+    }
+  });
+  res.once("close", () => {
+    ended = true;
+    wake();
+  });
+  try {
+    const first = view.pointFrame(view.cachedSets());
+    if (!first) throw new HttpError(404, "the request is gone");
+    res.writeHead(200, {
+      ...securityHeaders,
+      "content-type": "application/octet-stream",
+      "cache-control": POINTS_CACHE,
+    });
+    res.write(first);
+    while (!ended) {
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, FRAME_MS);
+        wake = () => {
+          clearTimeout(timer);
+          r();
+        };
+      });
+      const sets = pending.splice(0);
+      const frame = sets.length > 0 ? view.pointFrame(sets) : undefined;
+      if (frame && !res.destroyed) res.write(frame);
+    }
+  } finally {
+    stop();
+  }
+  res.end();
+}
+
 function sendBinary(res: ServerResponse, body: Buffer | undefined): void {
   if (!body) throw new HttpError(404, "the request is gone");
   res.writeHead(200, {
     ...securityHeaders,
     "content-type": "application/octet-stream",
     "content-length": body.length,
-    "cache-control": "no-store",
+    "cache-control": POINTS_CACHE,
   });
   res.end(body);
 }

@@ -13,7 +13,44 @@ import {
   rowOf,
 } from "./model.ts";
 import { formatEvent } from "./sse.ts";
+import { readFrames } from "./web/frames.ts";
 import { PointStore } from "./web/store.ts";
+
+/** seeded is a small deterministic random number generator (Park-Miller). */
+function seeded(seed: number): () => number {
+  let x = seed;
+  return () => {
+    x = (x * 16807) % 2147483647;
+    return x / 2147483647;
+  };
+}
+
+function shuffle<T>(a: T[], rnd: () => number): T[] {
+  for (let i = a.length - 1; i > 0; i--) {
+    const j = Math.floor(rnd() * (i + 1));
+    [a[i], a[j]] = [a[j] as T, a[i] as T];
+  }
+  return a;
+}
+
+/** arrayBuffer is a Buffer's bytes in an ArrayBuffer of their own (as fetch gives them). */
+function arrayBuffer(buf: Buffer): ArrayBuffer {
+  return buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.length) as ArrayBuffer;
+}
+
+/** snapshot is what a store holds, by point, with values as the request has them. */
+function snapshot(s: PointStore) {
+  return {
+    rows: Array.from({ length: s.size }, (_, i) => [
+      s.ids[i],
+      s.generation[i],
+      s.state[i],
+      s.loss[i],
+      s.params.map((_, j) => String(s.value(j, i))).join("|"),
+    ]),
+    reasons: s.reasons,
+  };
+}
 
 const req = (over: Partial<HPORequest["status"]> = {}, method = "tpe"): HPORequest => ({
   apiVersion: "hpo.dev/v1alpha1",
@@ -87,6 +124,74 @@ describe("the wire format", () => {
     expect(store.loss[1]).toBe(0.25);
     expect(store.value(1, 1)).toBe("rmsprop");
     expect(store.size).toBe(2);
+  });
+
+  it("points sent in frames, sets in any order and bytes cut anywhere, make the same store as one frame", async () => {
+    for (let seed = 1; seed <= 20; seed++) {
+      const rnd = seeded(seed);
+      const all: Point[] = Array.from({ length: 1 + Math.floor(rnd() * 300) }, (_, k) => {
+        const state = (["New", "Evaluated", "Failed"] as const)[Math.floor(rnd() * 3)] as Point["state"];
+        return {
+          id: String(k + 1),
+          generation: Math.floor(k / 50),
+          state,
+          ...(state === "Evaluated" ? { loss: rnd() } : {}),
+          ...(state === "Failed" ? { reason: `failed ${k}` } : {}),
+          params: { lr: rnd(), opt: ["adam", "sgd", "rmsprop", 3][Math.floor(rnd() * 4)] },
+          set: `mnist-${Math.floor(k / 8) + 1}`,
+        };
+      });
+      // Sets of 8 points, listed in any order, a frame every few sets.
+      const sets = shuffle(
+        Array.from({ length: Math.ceil(all.length / 8) }, (_, k) => all.slice(k * 8, k * 8 + 8)),
+        rnd,
+      );
+      const frames: Buffer[] = [];
+      while (sets.length > 0) {
+        const batch = sets.splice(0, 1 + Math.floor(rnd() * 5)).flat();
+        batch.sort((a, b) => Number(a.id) - Number(b.id));
+        frames.push(encodePoints(batch, paramsOf(req(), batch)));
+      }
+      const bytes = Buffer.concat(frames);
+      const chunks: Uint8Array[] = [];
+      for (let at = 0; at < bytes.length; ) {
+        const n = 1 + Math.floor(rnd() * 700);
+        chunks.push(new Uint8Array(bytes.subarray(at, at + n)));
+        at += n;
+      }
+      const body = new ReadableStream<Uint8Array>({
+        pull(c) {
+          const next = chunks.shift();
+          if (next) c.enqueue(next);
+          else c.close();
+        },
+      });
+      const params = paramsOf(req(), []);
+      const got: PointStore[] = [];
+      for await (const f of readFrames(body)) got.push(PointStore.decode(params, f));
+      expect(got).toHaveLength(frames.length);
+      const store = got[0] as PointStore;
+      for (const f of got.slice(1)) store.absorb(f);
+      const whole = PointStore.decode(params, arrayBuffer(encodePoints(all, paramsOf(req(), all))));
+      expect(snapshot(store)).toEqual(snapshot(whole));
+    }
+  });
+
+  it("a frame's copy of a point replaces the store's, unless a live update changed it meanwhile", () => {
+    const params = paramsOf(req(), pts);
+    const frame = (points: Point[]) => PointStore.decode(params, arrayBuffer(encodePoints(points, params)));
+    const store = frame([pts[0] as Point]);
+    // Point 3 arrived by a live update with a loss; point 1 has a newer copy in the next frame.
+    store.merge(["lr", "opt"], [{ ...pointRowOf(pts[2] as Point, params), state: 1, loss: 0.25 }]);
+    const newer = { ...(pts[0] as Point), loss: 0.125 };
+    store.absorb(frame([newer, pts[1] as Point, pts[2] as Point]), new Set([3]));
+    expect(snapshot(store).rows).toEqual([
+      // Parameters travel as float32 in frames; the live update's keep every digit.
+      [1, 0, 1, 0.125, `${Math.fround(0.01)}|sgd`],
+      [2, 1, 2, Number.NaN, `${Math.fround(0.001)}|adam`],
+      [3, 1, 1, 0.25, "0.02|rmsprop"],
+    ]);
+    expect(store.reasons).toEqual({ "2": 'OOM, "killed"' });
   });
 
   it("changedPoints sends only new points and new outcomes", () => {

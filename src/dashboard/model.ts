@@ -14,7 +14,7 @@ import type {
   PointsHeader,
   RequestRow,
 } from "./wire.ts";
-import { POINT_COLUMNS } from "./wire.ts";
+import { POINT_COLUMNS, pointColumnsAt, pointFrameBytes } from "./wire.ts";
 
 /** Job is the part of a batch/v1 Job the dashboard reads. */
 export interface Job {
@@ -130,8 +130,8 @@ export function encodePoints(points: readonly Point[], params: readonly ParamInf
   });
   const header: PointsHeader = { count: n, params: params.map((p) => p.name), categories, reasons };
   const json = Buffer.from(JSON.stringify(header));
-  const offset = Math.ceil((4 + json.length) / 8) * 8;
-  const out = Buffer.alloc(offset + POINT_COLUMNS * n * 8 + params.length * n * 4);
+  const offset = pointColumnsAt(json.length);
+  const out = Buffer.alloc(pointFrameBytes(json.length, header));
   out.writeUInt32LE(json.length, 0);
   json.copy(out, 4);
   let at = offset;

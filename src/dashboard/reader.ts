@@ -32,6 +32,9 @@ export class Cache<T extends KubeObject> {
   readonly informer: Informer<T>;
   private failure: unknown;
   private waiters: { ok: () => void; fail: (e: unknown) => void }[] = [];
+  /** Waiters for the first object (or the end of the first list). */
+  private beginners: { ok: () => void; fail: (e: unknown) => void }[] = [];
+  private hasBegun = false;
 
   constructor(kube: KubeClient, spec: CacheSpec, log: InformerLog = quiet) {
     this.informer = new Informer<T>({
@@ -40,9 +43,17 @@ export class Cache<T extends KubeObject> {
       log,
       onWatchError: (e) => this.failed(e),
     });
+    this.informer.onCache(() => this.begin());
     void this.informer.waitForSync().then(() => {
+      this.begin();
       for (const w of this.waiters.splice(0)) w.ok();
     });
+  }
+
+  private begin(): void {
+    if (this.hasBegun) return;
+    this.hasBegun = true;
+    for (const w of this.beginners.splice(0)) w.ok();
   }
 
   private failed(e: unknown): void {
@@ -54,7 +65,7 @@ export class Cache<T extends KubeObject> {
     if (!refused) return;
     this.failure = e;
     void this.informer.stop();
-    for (const w of this.waiters.splice(0)) w.fail(e);
+    for (const w of [...this.waiters.splice(0), ...this.beginners.splice(0)]) w.fail(e);
   }
 
   /** start begins listing and watching. */
@@ -68,6 +79,16 @@ export class Cache<T extends KubeObject> {
     if (this.failure !== undefined) return Promise.reject(this.failure);
     if (this.informer.hasSynced()) return Promise.resolve();
     return new Promise((ok, fail) => this.waiters.push({ ok, fail }));
+  }
+
+  /**
+   * begun resolves once the first list has brought its first object (or ended empty), or rejects
+   * with the API server's refusal: from then on a page can show what has come, as it comes.
+   */
+  begun(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.hasBegun) return Promise.resolve();
+    return new Promise((ok, fail) => this.beginners.push({ ok, fail }));
   }
 
   /** stop ends the watches. */

@@ -110,7 +110,11 @@ export class RequestView {
   /** setsVersion counts the changes of the sets; memo keeps the points (and their binary form) of one. */
   private setsVersion = 0;
   private memo: { key: string; points: Point[]; binary?: Buffer } | undefined;
+  /** started: the request and the optional sections are listed; allListed: the sets too. */
   private readonly started: Promise<void>;
+  private readonly allListed: Promise<void>;
+  /** listing are told each set the first list of the sets brings, then undefined at its end. */
+  private readonly listing = new Set<(set: HyperParameterSet | undefined) => void>();
   users = 0;
   private readonly reader: DashboardReader;
   readonly namespace: string;
@@ -143,10 +147,18 @@ export class RequestView {
       fieldSelector: `involvedObject.name=${name},involvedObject.kind=HPORequest`,
     });
     this.started = this.start(byRequest);
+    this.allListed = Promise.all([this.started, this.sets.ready()]).then(() => {});
+    // At the end of the sets' first list, the pages loading points are told, and see the generations.
+    const listEnd = () => {
+      for (const l of this.listing) l(undefined);
+      this.listing.clear();
+      this.generationsChanged();
+    };
+    this.sets.ready().then(listEnd, listEnd);
   }
 
   private async start(byRequest: string): Promise<void> {
-    await Promise.all([this.request.ready(), this.sets.ready()]);
+    await this.request.ready();
     if (this.req()?.spec.method === "container") {
       const ns = [this.namespace];
       this.addOptional("jobs", {
@@ -178,9 +190,49 @@ export class RequestView {
     this.optional.set(section, cache);
   }
 
-  /** ready waits for the first lists; it rejects when the request cannot be read. */
+  /** ready waits for every first list (the sets' too); it rejects when the request cannot be read. */
   ready(): Promise<void> {
-    return this.started;
+    return this.allListed;
+  }
+
+  /**
+   * pageReady waits for what a page needs before it shows anything: the request, its optional
+   * sections, and the first of its sets (the rest come through pointFrames as they are listed).
+   */
+  async pageReady(): Promise<void> {
+    await this.started;
+    await this.sets.begun();
+  }
+
+  /** setsListed tells whether the sets' first list is in (then binaryPoints has every point). */
+  setsListed(): boolean {
+    return this.sets.informer.hasSynced();
+  }
+
+  /**
+   * followListing calls l with each set the sets' first list brings from now on, then with
+   * undefined at its end (at once when it has ended); it returns the function that stops it.
+   */
+  followListing(l: (set: HyperParameterSet | undefined) => void): () => void {
+    if (this.setsListed()) {
+      l(undefined);
+      return () => {};
+    }
+    this.listing.add(l);
+    return () => this.listing.delete(l);
+  }
+
+  /** pointFrame is the points of some sets of the request, in the binary format (one frame). */
+  pointFrame(sets: readonly HyperParameterSet[]): Buffer | undefined {
+    const req = this.req();
+    if (!req) return undefined;
+    const points = pointsOfSets(setsOfRequest(sets, req), initialOf(req));
+    return encodePoints(points, paramsOf(req, points));
+  }
+
+  /** cachedSets are the sets listed so far. */
+  cachedSets(): HyperParameterSet[] {
+    return this.sets.informer.list();
   }
 
   /** req is the request, once listed (undefined when it does not exist). */
@@ -253,8 +305,12 @@ export class RequestView {
 
   private setChanged(type: string, set: HyperParameterSet, old: HyperParameterSet | undefined): void {
     this.setsVersion++;
+    if (!this.sets.informer.hasSynced()) {
+      if (type !== "DELETED") for (const l of this.listing) l(set);
+      return;
+    }
     const req = this.req();
-    if (!req || type === "DELETED" || !this.sets.informer.hasSynced()) return;
+    if (!req || type === "DELETED") return;
     const changed = changedPoints(set, old, initialOf(req));
     if (changed.length === 0) return;
     const params = paramsOf(req, changed);

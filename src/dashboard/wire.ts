@@ -1,7 +1,7 @@
 /**
  * The dashboard's wire format: what its JSON endpoints and server-sent events carry, shared by the
- * server (src/dashboard/*.ts) and the browser code (src/dashboard/web/). Types and constants only,
- * so both sides compile it without each other's libraries.
+ * server (src/dashboard/*.ts) and the browser code (src/dashboard/web/). Types, constants and the
+ * arithmetic of the binary frames only, so both sides compile it without each other's libraries.
  */
 
 /** PointStateCode is a point's state as one number: 0 new, 1 evaluated, 2 failed. */
@@ -81,12 +81,14 @@ export interface GenerationRow {
 }
 
 /**
- * PointsHeader starts the binary points of a request (GET .../points.bin), which are laid out for
- * 100,000 points to load without parsing: a little-endian uint32 with the header's length, the
- * header as UTF-8 JSON, zero bytes up to a multiple of 8, then count values per column in id
- * order: float64 columns id, generation, state (PointStateCode), loss (NaN: none), then a float32
- * column per parameter: its value, or for a parameter in categories the index of its value there
- * (NaN: none).
+ * PointsHeader starts a frame of the binary points of a request (GET .../points.bin), which are
+ * laid out for 100,000 points to load without parsing: a little-endian uint32 with the header's
+ * length, the header as UTF-8 JSON, zero bytes up to a multiple of 8, then count values per column
+ * in id order: float64 columns id, generation, state (PointStateCode), loss (NaN: none), then a
+ * float32 column per parameter: its value, or for a parameter in categories the index of its value
+ * there (NaN: none). The answer is one frame when the server has every point, else frames one
+ * after another as the sets are listed (their ids interleave; a later frame's copy of a point is
+ * the newer one).
  */
 export interface PointsHeader {
   count: number;
@@ -100,6 +102,16 @@ export interface PointsHeader {
 
 /** POINT_COLUMNS is how many columns come before the parameters' in the binary points. */
 export const POINT_COLUMNS = 4;
+
+/** pointColumnsAt is where a frame's columns start, after a header of headerBytes bytes. */
+export function pointColumnsAt(headerBytes: number): number {
+  return Math.ceil((4 + headerBytes) / 8) * 8;
+}
+
+/** pointFrameBytes is the length of a whole frame: header, padding and columns. */
+export function pointFrameBytes(headerBytes: number, header: Pick<PointsHeader, "count" | "params">): number {
+  return pointColumnsAt(headerBytes) + header.count * (POINT_COLUMNS * 8 + header.params.length * 4);
+}
 
 /** PointRow is one point, as the live updates send it. */
 export interface PointRow {

@@ -7,6 +7,7 @@
  * Screenshots are kept in test-results/dashboard/.
  */
 import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
@@ -14,11 +15,13 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import type { Browser } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, inject, it } from "vitest";
+import type { HyperParameterSet } from "../../src/api/index.ts";
 import { createDashboardHandler, type DashboardHandler } from "../../src/dashboard/handler.ts";
 import { DashboardReader } from "../../src/dashboard/reader.ts";
-import { KubeClient, loadKubeConfig } from "../../src/runtime/client.ts";
+import { KubeClient, loadKubeConfig, paths } from "../../src/runtime/client.ts";
 import { drawAll, launchChromium, openPage, type WatchedPage } from "../support/browser.ts";
 import { repoRoot } from "../support/controlplane.ts";
+import { writeFinishedRequest } from "../support/finished-request.ts";
 import { applyRequest, points, reportLosses, waitFor, waitForPoints } from "../support/hpo.ts";
 import { type ApiProcess, httpsCall, startApiProcess } from "../support/idds-api.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
@@ -153,7 +156,7 @@ describe("kubectl hpo dashboard in headless Chromium", () => {
 
   it("draws every section of a request's page, light and dark", async () => {
     for (const scheme of ["light", "dark"] as const) {
-      const { page, errors } = await open(`#/r/${ns}/${name}`, "body[data-painted]", scheme);
+      const { page, errors } = await open(`#/r/${ns}/${name}`, "body[data-complete]", scheme);
       for (const id of [
         "history",
         "parallel",
@@ -191,7 +194,7 @@ describe("kubectl hpo dashboard in headless Chromium", () => {
   });
 
   it("shows a loss patched with kubectl on the open page within 1 s", async () => {
-    const { page, errors } = await open(`#/r/${ns}/${name}`, "body[data-painted]");
+    const { page, errors } = await open(`#/r/${ns}/${name}`, "body[data-complete]");
     const fresh = (await points(ns, name)).find((p) => p.state === "New");
     if (!fresh) throw new Error("no new point left to report");
     const cell = `table.points tr[data-id="${fresh.id}"] td.loss`;
@@ -252,7 +255,7 @@ describe("kubectl hpo dashboard in headless Chromium", () => {
     for (let i = 0; i < 20 && !(await focused(link)); i++) await page.keyboard.press("Tab");
     expect(await focused(link)).toBe(true);
     await page.keyboard.press("Enter");
-    await page.waitForSelector("body[data-painted]");
+    await page.waitForSelector("body[data-complete]");
     // The section links move the focus to their section.
     await page.getByRole("link", { name: "Points", exact: true }).focus();
     await page.keyboard.press("Enter");
@@ -266,6 +269,44 @@ describe("kubectl hpo dashboard in headless Chromium", () => {
     expect(await page.locator("[role=alert]").textContent()).toMatch(
       `HPORequest "nope" not found in namespace "${ns}"`,
     );
+    await page.context().close();
+  });
+});
+
+describe("a request of 4,000 points the dashboard has not shown yet", () => {
+  const bigNs = `dash-big-${randomBytes(3).toString("hex")}`;
+  let kube: KubeClient;
+  beforeAll(async () => {
+    kube = new KubeClient(loadKubeConfig(inject("kubeconfig")), { qps: 0 });
+    // Written as the operator lays it out (500 sets of 8 points of 20 parameters), where no operator follows.
+    await writeFinishedRequest(kube, { namespace: bigNs, name: "big", points: 4000, dims: 20 });
+  }, 120_000);
+  afterAll(() => {
+    kube?.close();
+    deleteNamespace(bigNs);
+  });
+
+  it("draws the points the API server has listed, says how far it is, and ends with every one", async () => {
+    const { page, errors } = await open(`#/r/${bigNs}/big`, "body[data-painted]");
+    const first = Number(await page.evaluate("document.body.dataset.painted"));
+    expect(first).toBeGreaterThan(0);
+    await page.waitForSelector("body[data-complete]", { timeout: 30_000 });
+    expect(Number(await page.evaluate("document.body.dataset.complete"))).toBe(4000);
+    expect(await page.locator(".loading").isHidden()).toBe(true);
+    expect(await page.locator("#points").textContent()).toMatch(/4000 of 4000 points/);
+    // The table holds the points in id order, with the losses the sets hold.
+    const set = await kube.get<HyperParameterSet>(
+      paths.object("hpo.dev/v1alpha1", "hyperparametersets", bigNs, "big-1"),
+    );
+    const loss1 = set.spec.losses?.["1"] as number;
+    expect(await page.locator("table.points tbody tr[data-id]").first().getAttribute("data-id")).toBe("1");
+    expect(Number(await page.locator("table.points tr[data-id='1'] td.loss").textContent())).toBeCloseTo(
+      loss1,
+      3,
+    );
+    await expect.poll(() => page.locator(".bars li").count()).toBe(20);
+    await page.screenshot({ path: join(shots, "request-4000.png") });
+    expect(errors).toEqual([]);
     await page.context().close();
   });
 });
@@ -366,7 +407,7 @@ describe("the dashboard in hpo-operator api, behind a login that adds the user's
     await w.page.goto(base);
     await w.page.waitForSelector(`tr[data-request="${ns}/${name}"]`);
     await w.page.goto(`${base}#/r/${ns}/${name}`);
-    await w.page.waitForSelector("body[data-painted]");
+    await w.page.waitForSelector("body[data-complete]");
     expect(await w.page.locator("#events").textContent()).toMatch(
       /Events are hidden: you may not list events/,
     );

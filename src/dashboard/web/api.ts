@@ -1,7 +1,8 @@
 /**
- * The browser side of the dashboard's endpoints: JSON reads and server-sent event streams
- * (EventSource reconnects by itself; the server starts each stream from its live view).
+ * The browser side of the dashboard's endpoints: JSON reads, binary frames and server-sent event
+ * streams (EventSource reconnects by itself; the server starts each stream from its live view).
  */
+import { readFrames } from "./frames.ts";
 
 /** ApiError is an answer other than 200, with the server's message. */
 export class ApiError extends Error {
@@ -20,14 +21,17 @@ export async function getJson<T>(path: string): Promise<T> {
   return body;
 }
 
-/** getBinary reads a binary endpoint. */
-export async function getBinary(path: string): Promise<ArrayBuffer> {
+/**
+ * getFrames reads a binary endpoint whose answer is frames one after another (wire.ts PointsHeader)
+ * and yields each frame, whole, in a buffer of its own, as it arrives.
+ */
+export async function* getFrames(path: string): AsyncGenerator<ArrayBuffer> {
   const res = await fetch(path);
-  if (!res.ok) {
+  if (!res.ok || !res.body) {
     const body = (await res.json().catch(() => ({}))) as { error?: string };
     throw new ApiError(res.status, body.error ?? `HTTP ${res.status}`);
   }
-  return res.arrayBuffer();
+  yield* readFrames(res.body);
 }
 
 /** Stream is an open event stream. */

@@ -21,6 +21,7 @@ async function route(navigated = false): Promise<void> {
   current?.close();
   current = undefined;
   delete document.body.dataset.painted;
+  delete document.body.dataset.complete;
   const m = /^#\/r\/([^/]+)\/([^/]+)$/.exec(hash);
   try {
     if (m) {

@@ -1,9 +1,12 @@
 /**
  * One request's page: its state, optimisation history, parallel coordinates, slice plots,
  * parameter importance, points, generations, conditions and events, all following the watch
- * through server-sent events. The first full drawing is marked for the benchmark: performance marks
- * "hpo:data" (the data is in), "hpo:draw-start", "hpo:drawn" and "hpo:first-paint" (the frame
- * after), and body[data-painted].
+ * through server-sent events. The points come as binary frames: all at once from a server that
+ * follows the request, else as the server lists its sets (the page draws what has come, with a
+ * progress line, and redraws as frames arrive). Marked for the benchmark: performance marks
+ * "hpo:data" (the request and the first frame are in), "hpo:draw-start", "hpo:drawn",
+ * "hpo:first-paint" (the frame after the first drawing) and "hpo:complete" (the frame after every
+ * point is drawn), body[data-painted] and body[data-complete].
  */
 import type {
   ConditionRow,
@@ -14,7 +17,7 @@ import type {
   RequestStreamEvents,
 } from "../wire.ts";
 import { formatNumber } from "./analysis.ts";
-import { follow, getBinary, getJson, requestPath, type Stream } from "./api.ts";
+import { follow, getFrames, getJson, requestPath, type Stream } from "./api.ts";
 import { chartCanvas } from "./charts/canvas.ts";
 import { drawHistory, type Hit } from "./charts/history.ts";
 import { importanceBars } from "./charts/importance.ts";
@@ -36,6 +39,9 @@ const sections = [
   ["events", "Events"],
 ] as const;
 
+/** LOADING_DRAW_MS spaces the drawings while the points are still coming. */
+const LOADING_DRAW_MS = 500;
+
 /** showRequest renders the page of one request into main; it returns the stream to close on leaving. */
 export async function showRequest(main: HTMLElement, ns: string, name: string): Promise<Stream> {
   const base = requestPath(ns, name);
@@ -55,21 +61,32 @@ export async function showRequest(main: HTMLElement, ns: string, name: string): 
       live.classList.toggle("off", !on);
     },
   );
+  const frames = getFrames(`${base}/points.bin`);
+  let more = true;
   try {
-    const [detail, points] = await Promise.all([
-      getJson<RequestDetail>(base),
-      getBinary(`${base}/points.bin`),
-    ]);
+    const [detail, first] = await Promise.all([getJson<RequestDetail>(base), frames.next()]);
+    if (first.done) throw new Error("the server sent no points");
     performance.mark("hpo:data");
-    page = new RequestPage(main, detail, PointStore.decode(detail.params, points), live);
+    page = new RequestPage(main, detail, PointStore.decode(detail.params, first.value), live);
     for (const [k, d] of early.splice(0)) page.apply(k, d);
     page.firstPaint();
   } catch (e) {
     stream.close();
+    void frames.return(undefined);
     throw e;
   }
+  const shown = page;
+  // The rest of the frames, while the server lists the sets (none when it had every point).
+  void (async () => {
+    for await (const frame of frames) {
+      if (!more) return;
+      shown.addFrame(frame);
+    }
+    shown.loaded();
+  })().catch((e) => shown.loadFailed(e as Error));
   return {
     close: () => {
+      more = false;
       stream.close();
       page?.close();
     },
@@ -107,6 +124,13 @@ class RequestPage {
   private readonly resize: ResizeObserver;
   private hidden: string[];
   private readonly live: HTMLElement;
+  /** loading says how far the points have come while the server lists them; hidden once all are in. */
+  private readonly loading = h("p", { className: "loading muted", role: "status" });
+  private complete = false;
+  /** The store's version the charts show. */
+  private drawnVersion = -1;
+  /** Points a live update changed while frames were coming: a frame's older copy does not replace them. */
+  private readonly liveIds = new Set<number>();
 
   constructor(main: HTMLElement, detail: RequestDetail, store: PointStore, live: HTMLElement) {
     this.live = live;
@@ -144,6 +168,7 @@ class RequestPage {
         live,
       ),
       this.header,
+      this.loading,
       this.announce,
       h(
         "nav",
@@ -233,11 +258,55 @@ class RequestPage {
     performance.mark("hpo:draw-start");
     this.drawCharts(); // the points table drew itself when made
     performance.mark("hpo:drawn");
+    this.showLoading();
     requestAnimationFrame(() => {
       performance.mark("hpo:first-paint");
       document.body.dataset.painted = String(this.store.size);
-      setTimeout(() => replace(this.importance, importanceBars(this.store)), 0);
+      if (!this.complete)
+        replace(this.importance, h("p", { className: "muted" }, "Shown once every point is in."));
     });
+  }
+
+  /** addFrame takes a frame of points the server listed since the previous one. */
+  addFrame(frame: ArrayBuffer): void {
+    this.store.absorb(PointStore.decode(this.store.params, frame), this.liveIds);
+    this.table.refresh(); // the rows moved: the table's order is made again
+    this.showLoading();
+    this.scheduleDraw();
+  }
+
+  /** loaded: every point is in; the charts are drawn with all of them, and the moment marked. */
+  loaded(): void {
+    this.complete = true;
+    this.liveIds.clear();
+    this.showLoading();
+    clearTimeout(this.drawTimer);
+    this.drawTimer = undefined;
+    requestAnimationFrame(() => {
+      if (this.drawnVersion !== this.store.version) {
+        this.drawCharts();
+        this.table.refresh();
+      }
+      replace(this.importance, importanceBars(this.store));
+      requestAnimationFrame(() => {
+        performance.mark("hpo:complete");
+        document.body.dataset.complete = String(this.store.size);
+      });
+    });
+  }
+
+  /** loadFailed says the points stopped coming, and why. */
+  loadFailed(e: Error): void {
+    this.loading.textContent = `Loading the points failed: ${e.message}. Reload the page to try again.`;
+    this.loading.classList.add("error");
+  }
+
+  private showLoading(): void {
+    const total = Math.max(this.row.total, this.store.size);
+    this.loading.textContent = this.complete
+      ? ""
+      : `Loading the points as the API server lists them: ${this.store.size.toLocaleString("en")} of ${total.toLocaleString("en")}…`;
+    this.loading.hidden = this.complete;
   }
 
   private drawCharts(): void {
@@ -245,6 +314,7 @@ class RequestPage {
     this.hit = drawHistory(this.history, this.store, this.row.direction, this.logY.checked);
     drawParallel(this.parallel, this.store, this.row.direction);
     for (const j of this.slicesInView) this.drawSliceOnce(j);
+    this.drawnVersion = this.store.version;
     this.lastDrawMs = performance.now() - t0;
     this.lastDrawAt = performance.now();
   }
@@ -258,16 +328,21 @@ class RequestPage {
     this.sliceVersion.set(j, this.store.version);
   }
 
-  /** scheduleDraw redraws soon: at once for small requests, spaced out when drawing is slow. */
+  /**
+   * scheduleDraw redraws soon: at once for small requests, spaced out when drawing is slow, and
+   * while the points are still coming at most every LOADING_DRAW_MS, with the importance left for
+   * when all are in (the machine's time goes to loading them).
+   */
   private scheduleDraw(): void {
     if (this.drawTimer !== undefined) return;
-    const wait = Math.max(0, this.lastDrawAt + Math.min(1000, this.lastDrawMs * 4) - performance.now());
+    const gap = this.complete ? Math.min(1000, this.lastDrawMs * 4) : LOADING_DRAW_MS;
+    const wait = Math.max(0, this.lastDrawAt + gap - performance.now());
     this.drawTimer = window.setTimeout(() => {
       requestAnimationFrame(() => {
         this.drawTimer = undefined;
         this.drawCharts();
         this.table.refresh();
-        replace(this.importance, importanceBars(this.store));
+        if (this.complete) replace(this.importance, importanceBars(this.store));
       });
     }, wait);
   }
@@ -286,6 +361,7 @@ class RequestPage {
     switch (event) {
       case "points": {
         const d = data as RequestStreamEvents["points"];
+        if (!this.complete) for (const r of d.rows) this.liveIds.add(r.id);
         this.store.merge(d.params, d.rows);
         const last = d.rows.at(-1);
         if (last)
@@ -410,6 +486,7 @@ class RequestPage {
 
   /** close stops watching the page's size. */
   close(): void {
+    this.complete = true;
     this.resize.disconnect();
     this.sliceObserver.disconnect();
     clearTimeout(this.drawTimer);

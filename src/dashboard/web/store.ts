@@ -4,7 +4,7 @@
  * parsing, and the charts read the columns directly. It takes the live updates (new points, new
  * outcomes) too.
  */
-import { type ParamInfo, POINT_COLUMNS, type PointRow, type PointsHeader } from "../wire.ts";
+import { type ParamInfo, POINT_COLUMNS, type PointRow, type PointsHeader, pointColumnsAt } from "../wire.ts";
 
 /** PointStore is the points of one request. */
 export class PointStore {
@@ -43,7 +43,7 @@ export class PointStore {
     const view = new DataView(buf);
     const length = view.getUint32(0, true);
     const header = JSON.parse(new TextDecoder().decode(new Uint8Array(buf, 4, length))) as PointsHeader;
-    const offset = Math.ceil((4 + length) / 8) * 8;
+    const offset = pointColumnsAt(length);
     const n = header.count;
     const col = (k: number) => new Float64Array(buf, offset + k * n * 8, n);
     // Parameters come as float32 (the charts' precision); the store works in float64.
@@ -61,6 +61,82 @@ export class PointStore {
     store.size = n;
     store.reasons = header.reasons;
     return store;
+  }
+
+  /**
+   * absorb adds a decoded frame (its points in id order) to the store, which stays in id order: a
+   * merge, not a sort. A point the store has already is replaced by the frame's copy, which is
+   * newer, unless its id is in kept (points a live update changed while the frames were coming).
+   */
+  absorb(frame: PointStore, kept: ReadonlySet<number> = new Set()): void {
+    this.version++;
+    // The frame's parameters and category indices, as the store's.
+    const target = frame.params.map((p, j) => {
+      let k = this.params.findIndex((q) => q.name === p.name);
+      if (k < 0) {
+        this.addParam({ ...p }, frame.categories[j] ? [] : undefined);
+        k = this.params.length - 1;
+      }
+      return k;
+    });
+    const recode = frame.params.map((_, j) => {
+      const cats = frame.categories[j];
+      const k = target[j] as number;
+      return cats ? cats.map((c) => this.encode(k, c)) : undefined;
+    });
+    const n = this.size;
+    const m = frame.size;
+    const cap = Math.max(16, n + m);
+    const column = () => new Float64Array(cap).fill(Number.NaN);
+    const ids = column();
+    const generation = column();
+    const state = column();
+    const loss = column();
+    const cols = this.cols.map(column);
+    const fromStore = (i: number, to: number) => {
+      ids[to] = this.ids[i] as number;
+      generation[to] = this.generation[i] as number;
+      state[to] = this.state[i] as number;
+      loss[to] = this.loss[i] as number;
+      for (let c = 0; c < cols.length; c++)
+        (cols[c] as Float64Array)[to] = (this.cols[c] as Float64Array)[i] as number;
+    };
+    const fromFrame = (j: number, to: number) => {
+      ids[to] = frame.ids[j] as number;
+      generation[to] = frame.generation[j] as number;
+      state[to] = frame.state[j] as number;
+      loss[to] = frame.loss[j] as number;
+      for (let c = 0; c < target.length; c++) {
+        const v = (frame.cols[c] as Float64Array)[j] as number;
+        const codes = recode[c];
+        (cols[target[c] as number] as Float64Array)[to] =
+          codes && !Number.isNaN(v) ? (codes[v] as number) : v;
+      }
+      const reason = frame.reasons[String(frame.ids[j])];
+      if (reason !== undefined) this.reasons[String(frame.ids[j])] = reason;
+    };
+    let i = 0;
+    let j = 0;
+    let to = 0;
+    while (i < n || j < m) {
+      const a = i < n ? (this.ids[i] as number) : Number.POSITIVE_INFINITY;
+      const b = j < m ? (frame.ids[j] as number) : Number.POSITIVE_INFINITY;
+      if (a < b) fromStore(i++, to);
+      else if (b < a) fromFrame(j++, to);
+      else {
+        if (kept.has(a)) fromStore(i, to);
+        else fromFrame(j, to);
+        i++;
+        j++;
+      }
+      to++;
+    }
+    this.ids = ids;
+    this.generation = generation;
+    this.state = state;
+    this.loss = loss;
+    this.cols = cols;
+    this.size = to;
   }
 
   /** grow makes room for one more point (doubling, so appends are cheap). */
