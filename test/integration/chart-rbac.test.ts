@@ -22,7 +22,12 @@ import { applyRequest, eventsOf, points, startTrainer, waitFor, waitForPhase } f
 import { deleteNamespace, kubectl, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type Kubelet, startKubelet } from "../support/kubelet.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
-import { type ApiCall, type RecordingProxy, startRecordingProxy } from "../support/recording-proxy.ts";
+import {
+  type ApiCall,
+  permissionsNeeded,
+  type RecordingProxy,
+  startRecordingProxy,
+} from "../support/recording-proxy.ts";
 import { find, type Manifest, type Permission, permissionsOf, renderChart } from "../support/tools.ts";
 
 const IMAGE = "hpo-operator:rbac-test";
@@ -76,9 +81,6 @@ function deploymentEnv(deployment: Manifest, pod: string): Record<string, string
   return env;
 }
 
-/** the permission a call needed, as "group|resource|verb". */
-const needed = (c: ApiCall): Permission => `${c.group}|${c.resource}|${c.verb}`;
-
 /** refused lists the calls RBAC refused. */
 const refused = (calls: ApiCall[]) =>
   calls.filter((c) => c.status === 403).map((c) => `${c.method} ${c.path}`);
@@ -88,7 +90,7 @@ function used(calls: ApiCall[]): Permission[] {
   const out = new Set<Permission>();
   for (const c of calls) {
     if (c.status === 403) continue;
-    out.add(needed(c));
+    for (const p of permissionsNeeded(c)) out.add(p as Permission);
     // OwnerReferencesPermissionEnforcement: blockOwnerDeletion needs update on the owner's finalizers.
     if (c.blockOwnerDeletion && c.status === 201) out.add("hpo.dev|hporequests/finalizers|update");
   }

@@ -46,6 +46,19 @@ export interface RecordingProxy {
   close(): Promise<void>;
 }
 
+/**
+ * permissionsNeeded are the RBAC permissions ("group|resource|verb") a call stands for. A streaming
+ * list (a watch with sendInitialEvents=true) is authorised as a watch, but it is the list of an
+ * informer, which lists with a plain list where the API server refuses streaming lists (1.30, 1.31,
+ * 1.33): it needs list as well.
+ */
+export function permissionsNeeded(c: ApiCall): string[] {
+  const base = `${c.group}|${c.resource}`;
+  const streamingList =
+    c.verb === "watch" && new URLSearchParams(c.query).get("sendInitialEvents") === "true";
+  return streamingList ? [`${base}|watch`, `${base}|list`] : [`${base}|${c.verb}`];
+}
+
 /** attributes derives RBAC's request attributes from an API path and method. */
 export function attributes(
   method: string,
