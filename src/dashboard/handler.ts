@@ -291,12 +291,15 @@ const FRAME_MS = 200;
 
 /**
  * sendPoints answers points.bin (wire.ts): every point in one frame once the request's sets are
- * listed; while their first list is still coming, a frame of the points listed so far, then every
- * FRAME_MS a frame of the sets listed since, and the answer ends with the list.
+ * listed; while their first list is still coming, every FRAME_MS a frame of the sets listed until
+ * then (the first frame: all listed so far, so a first paint shows a fair share of the points),
+ * and the answer ends with the list.
  */
 async function sendPoints(res: ServerResponse, view: RequestView): Promise<void> {
   if (view.setsListed()) return sendBinary(res, view.binaryPoints());
-  const pending: HyperParameterSet[] = [];
+  if (!view.req()) throw new HttpError(404, "the request is gone");
+  // The sets listed before this answer, then those the list brings while it lasts.
+  const pending: HyperParameterSet[] = view.cachedSets();
   let ended = false;
   let wake = () => {};
   const stop = view.followListing((set) => {
@@ -311,25 +314,27 @@ async function sendPoints(res: ServerResponse, view: RequestView): Promise<void>
     wake();
   });
   try {
-    const first = view.pointFrame(view.cachedSets());
-    if (!first) throw new HttpError(404, "the request is gone");
     res.writeHead(200, {
       ...securityHeaders,
       "content-type": "application/octet-stream",
       "cache-control": POINTS_CACHE,
     });
-    res.write(first);
-    while (!ended) {
-      await new Promise<void>((r) => {
-        const timer = setTimeout(r, FRAME_MS);
-        wake = () => {
-          clearTimeout(timer);
-          r();
-        };
-      });
+    let first = true;
+    for (;;) {
+      if (!ended)
+        await new Promise<void>((r) => {
+          const timer = setTimeout(r, FRAME_MS);
+          wake = () => {
+            clearTimeout(timer);
+            r();
+          };
+        });
       const sets = pending.splice(0);
-      const frame = sets.length > 0 ? view.pointFrame(sets) : undefined;
+      // The first frame goes even when empty: the page starts with it.
+      const frame = sets.length > 0 || first ? view.pointFrame(sets) : undefined;
       if (frame && !res.destroyed) res.write(frame);
+      first = false;
+      if (ended) break;
     }
   } finally {
     stop();
