@@ -22,6 +22,7 @@ async function dashboardOf(cfg: ApiConfig) {
   });
   const mount = dashboardMount(kube, new Authorizer(kube, { cacheTtlMs: cfg.authCacheTtlMs }), {
     namespaces: cfg.namespaces,
+    maxPoints: cfg.dashboardMaxPoints,
   });
   return {
     mount,

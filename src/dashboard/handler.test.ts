@@ -21,8 +21,18 @@ const endOfList = {
   object: { metadata: { resourceVersion: "100", annotations: { "k8s.io/initial-events-end": "true" } } },
 };
 
-/** fakeApi answers each watch of a kind with a feed the test writes to (by plural). */
-function fakeApi() {
+/** feedOf names the feed of a watch: its kind and the request its selector names ("sets/big"). */
+function feedOf(path: string, query: Record<string, unknown>): string {
+  const selector = `${query.labelSelector ?? ""},${query.fieldSelector ?? ""}`;
+  const name = /(?:metadata\.name=|hpo\.dev\/request=|involvedObject\.name=)([^,]+)/.exec(selector)?.[1];
+  return `${path.split("/").at(-1)}/${name}`;
+}
+
+/**
+ * fakeApi answers each watch with a feed the test writes to (by kind and request: "hporequests/big")
+ * and a GET of a request with what requests holds.
+ */
+function fakeApi(requests: Record<string, HPORequest> = {}) {
   const feeds = new Map<string, { lines: string[]; wake?: () => void }>();
   const feed = (plural: string) => {
     let f = feeds.get(plural);
@@ -34,8 +44,13 @@ function fakeApi() {
   };
   const kube = {
     namespace: "team",
-    async *lines(path: string, opts: { signal?: AbortSignal }) {
-      const f = feed(path.split("/").at(-1) as string);
+    async get(path: string) {
+      const r = requests[path.split("/").at(-1) as string];
+      if (!r) throw new Error(`no ${path}`);
+      return r;
+    },
+    async *lines(path: string, opts: { signal?: AbortSignal; query?: Record<string, unknown> }) {
+      const f = feed(feedOf(path, opts.query ?? {}));
       while (!opts.signal?.aborted) {
         const line = f.lines.shift();
         if (line !== undefined) {
@@ -50,8 +65,8 @@ function fakeApi() {
     },
     close() {},
   } as unknown as KubeClient;
-  const send = (plural: string, ...events: unknown[]) => {
-    const f = feed(plural);
+  const send = (key: string, ...events: unknown[]) => {
+    const f = feed(key);
     for (const e of events) f.lines.push(JSON.stringify(e));
     f.wake?.();
   };
@@ -100,11 +115,12 @@ let server: Server | undefined;
 let handler: DashboardHandler | undefined;
 afterEach(async () => {
   await handler?.close();
+  server?.closeAllConnections(); // keep-alive connections would hold close() for 5 s
   await new Promise((r) => (server ? server.close(r) : r(undefined)));
 });
 
-async function serve(kube: KubeClient): Promise<string> {
-  handler = createDashboardHandler({ reader: new DashboardReader(kube) });
+async function serve(kube: KubeClient, maxPoints?: number): Promise<string> {
+  handler = createDashboardHandler({ reader: new DashboardReader(kube), maxPoints });
   const h = handler;
   const s = createServer((req, res) => void h(req, res));
   server = s;
@@ -116,10 +132,10 @@ describe("a request's points while the dashboard's server lists its sets", () =>
   it("come in frames as the sets come, after the request at once, and end with the list", async () => {
     const api = fakeApi();
     const base = await serve(api.kube);
-    api.send("hporequests", { type: "ADDED", object: request }, endOfList);
-    api.send("events", endOfList);
+    api.send("hporequests/big", { type: "ADDED", object: request }, endOfList);
+    api.send("events/big", endOfList);
     // Sets listed in name order (big-1, big-10, big-2, ...): their ids interleave.
-    api.send("hyperparametersets", { type: "ADDED", object: set(1) }, { type: "ADDED", object: set(4) });
+    api.send("hyperparametersets/big", { type: "ADDED", object: set(1) }, { type: "ADDED", object: set(4) });
 
     const detail = (await (await fetch(base)).json()) as { row: { total: number } };
     expect(detail.row.total).toBe(40);
@@ -132,13 +148,13 @@ describe("a request's points while the dashboard's server lists its sets", () =>
     const store = PointStore.decode(params, first.value as ArrayBuffer);
     expect([...store.view(store.ids)]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 25, 26, 27, 28, 29, 30, 31, 32]);
 
-    api.send("hyperparametersets", { type: "ADDED", object: set(2) });
+    api.send("hyperparametersets/big", { type: "ADDED", object: set(2) });
     const second = await frames.next();
     store.absorb(PointStore.decode(params, second.value as ArrayBuffer));
     expect(store.size).toBe(24);
 
     api.send(
-      "hyperparametersets",
+      "hyperparametersets/big",
       { type: "ADDED", object: set(3) },
       { type: "ADDED", object: set(5) },
       endOfList,
@@ -158,15 +174,59 @@ describe("a request's points while the dashboard's server lists its sets", () =>
   it("are exported only once every set is listed", async () => {
     const api = fakeApi();
     const base = await serve(api.kube);
-    api.send("hporequests", { type: "ADDED", object: request }, endOfList);
-    api.send("events", endOfList);
-    api.send("hyperparametersets", { type: "ADDED", object: set(1) });
+    api.send("hporequests/big", { type: "ADDED", object: request }, endOfList);
+    api.send("events/big", endOfList);
+    api.send("hyperparametersets/big", { type: "ADDED", object: set(1) });
     const csv = fetch(`${base}/points.csv`).then((r) => r.text());
     api.send(
-      "hyperparametersets",
+      "hyperparametersets/big",
       ...[2, 3, 4, 5].map((k) => ({ type: "ADDED", object: set(k) })),
       endOfList,
     );
     expect((await csv).trim().split("\n")).toHaveLength(41);
   });
 });
+
+describe("the points the dashboard follows for open pages (--dashboard-max-points)", () => {
+  it("refuse a request's page past the limit with 503 and what to do; an unused view makes room", async () => {
+    const other: HPORequest = { ...request, metadata: { ...request.metadata, name: "other", uid: "u2" } };
+    const api = fakeApi({ big: request, other });
+    const base = await serve(api.kube, 50);
+    const url = (name: string, path = "") => base.replace(/big$/, name) + path;
+    api.send("hporequests/big", { type: "ADDED", object: request }, endOfList);
+    api.send("events/big", endOfList);
+    api.send("hyperparametersets/big", { type: "ADDED", object: set(1) }, endOfList);
+    // A page follows "big" (40 points) while its event stream is open.
+    const page = new AbortController();
+    const stream = await fetch(url("big", "/stream"), { signal: page.signal });
+    expect(stream.status).toBe(200);
+
+    const refused = await fetch(url("other"));
+    expect(refused.status).toBe(503);
+    const { error } = (await refused.json()) as { error: string };
+    expect(error).toContain('follows 40 points of requests open in other pages, and "other" has 40');
+    expect(error).toContain("over its limit of 50 (hpo-operator api --dashboard-max-points)");
+
+    // The page goes: its view lingers unused, and the next request's page ends it to fit.
+    await stream.body?.cancel();
+    api.send("hporequests/other", { type: "ADDED", object: other }, endOfList);
+    api.send("events/other", endOfList);
+    api.send("hyperparametersets/other", endOfList);
+    const admitted = await waitFor(async () => {
+      const r = await fetch(url("other"));
+      return r.status === 503 ? undefined : r;
+    });
+    expect(admitted.status).toBe(200);
+    expect(((await admitted.json()) as { row: { name: string } }).row.name).toBe("other");
+  });
+});
+
+/** waitFor retries check until it gives a value (the server sees a closed page a moment later). */
+async function waitFor<T>(check: () => Promise<T | undefined>): Promise<T> {
+  for (let i = 0; i < 200; i++) {
+    const v = await check();
+    if (v !== undefined) return v;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error("timed out");
+}

@@ -21,7 +21,7 @@ import { type Asset, loadAssets } from "./assets.ts";
 import { csvLines, jsonPoint, parseStateFilter } from "./model.ts";
 import type { DashboardReader } from "./reader.ts";
 import { openEventStream } from "./sse.ts";
-import { RequestsView, type RequestView, RequestViews } from "./views.ts";
+import { DashboardBusyError, RequestsView, type RequestView, RequestViews } from "./views.ts";
 import type { GenerationRow, RequestRow, RequestStreamEvents } from "./wire.ts";
 
 /**
@@ -50,6 +50,11 @@ export interface DashboardOptions {
   allowedHosts?: string[];
   /** How long a request's view outlives its last page (default 60 s). */
   lingerMs?: number;
+  /**
+   * The most points the requests followed for pages may hold between them (0 or undefined: no
+   * limit); a page past it is answered 503 (see RequestViews).
+   */
+  maxPoints?: number;
 }
 
 /** DashboardHandler serves the dashboard; close() ends its watches. */
@@ -81,7 +86,7 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
   const { reader, authorize } = options;
   const scope = options.namespaces?.length ? options.namespaces : undefined;
   const requests = new RequestsView(reader, scope, options.fallbackNamespaces ?? [reader.kube.namespace]);
-  const views = new RequestViews(reader, options.lingerMs);
+  const views = new RequestViews(reader, options.lingerMs, options.maxPoints);
 
   const allowed = async (req: IncomingMessage, verb: string, resource: string, ns: string) =>
     !authorize || (await authorize(req, verb, resource, ns));
@@ -134,7 +139,7 @@ export function createDashboardHandler(options: DashboardOptions): DashboardHand
       !(await allowed(req, "list", "hyperparametersets", ns))
     )
       throw new HttpError(403, `you may not read HPORequests and HyperParameterSets in namespace ${ns}`);
-    const view = views.acquire(ns, name);
+    const view = await views.acquire(ns, name);
     try {
       const exporting = m[3] === "/points.csv" || m[3] === "/points.json";
       // Pages start with what has been listed and get the rest as it comes; exports wait for all of it.
@@ -379,6 +384,7 @@ function describe(e: unknown): [number, string] {
   if (e instanceof Error && typeof status === "number" && status >= 400 && status < 500)
     return [status, e.message];
   if (e instanceof RequestNotFoundError) return [404, e.message];
+  if (e instanceof DashboardBusyError) return [503, e.message];
   if (e instanceof ForbiddenError)
     return [
       403,

@@ -44,13 +44,14 @@ export interface DashboardMount extends Mount {
 export function dashboardMount(
   kube: KubeClient,
   auth: Authorizer,
-  options: { namespaces?: string[] } = {},
+  options: { namespaces?: string[]; maxPoints?: number } = {},
 ): DashboardMount {
   const handler: DashboardHandler = createDashboardHandler({
     reader: new DashboardReader(kube),
     basePath: DASHBOARD_PREFIX,
     authorize: reviewAuthorize(auth),
     namespaces: options.namespaces?.length ? options.namespaces : undefined,
+    maxPoints: options.maxPoints,
   });
   return {
     prefix: DASHBOARD_PREFIX,

@@ -354,31 +354,80 @@ export class RequestView {
   }
 }
 
-/** RequestViews keeps one RequestView per request while pages use it, and lingerMs after. */
+/**
+ * DashboardBusyError refuses a page whose request would take the points the dashboard follows
+ * over its limit (the in-cluster API server's --dashboard-max-points): answered 503, with what to do.
+ */
+export class DashboardBusyError extends Error {}
+
+/**
+ * RequestViews keeps one RequestView per request while pages use it, and lingerMs after. With
+ * maxPoints, the requests it follows hold at most that many points between them (each counted at
+ * the size its status gave when its first page came): a new one first ends views no page uses,
+ * the longest unused first, and is refused (DashboardBusyError) when that is not enough.
+ */
 export class RequestViews {
-  private readonly views = new Map<string, { view: RequestView; timer?: NodeJS.Timeout }>();
+  private readonly views = new Map<
+    string,
+    { view: RequestView; points: number; timer?: NodeJS.Timeout; releasedAt?: number }
+  >();
 
   private readonly reader: DashboardReader;
   private readonly lingerMs: number;
+  private readonly maxPoints: number;
 
-  constructor(reader: DashboardReader, lingerMs = 60_000) {
+  constructor(reader: DashboardReader, lingerMs = 60_000, maxPoints = 0) {
     this.reader = reader;
     this.lingerMs = lingerMs;
+    this.maxPoints = maxPoints;
   }
 
   /** acquire returns the view of a request (made on first use); release it when done. */
-  acquire(namespace: string, name: string): RequestView {
+  async acquire(namespace: string, name: string): Promise<RequestView> {
     const key = `${namespace}/${name}`;
     let entry = this.views.get(key);
     if (!entry) {
-      entry = { view: new RequestView(this.reader, namespace, name) };
-      this.views.set(key, entry);
-      // A view that cannot read its request is not kept.
-      entry.view.ready().catch(() => this.drop(key));
+      const points = this.maxPoints > 0 ? await this.sizeOf(namespace, name) : 0;
+      entry = this.views.get(key); // another page may have made it meanwhile
+      if (!entry) {
+        this.makeRoom(name, points);
+        entry = { view: new RequestView(this.reader, namespace, name), points };
+        this.views.set(key, entry);
+        // A view that cannot read its request is not kept.
+        entry.view.ready().catch(() => this.drop(key));
+      }
     }
     clearTimeout(entry.timer);
+    entry.releasedAt = undefined;
     entry.view.users++;
     return entry.view;
+  }
+
+  /** sizeOf is how many points a request has, as its status says (0 when it cannot be read). */
+  private async sizeOf(namespace: string, name: string): Promise<number> {
+    const req = await this.reader.kube
+      .get<HPORequest>(`/apis/${API}/namespaces/${namespace}/hporequests/${name}`)
+      .catch(() => undefined); // the view itself will say what is wrong
+    return req?.status?.points?.total ?? 0;
+  }
+
+  /** makeRoom ends unused views until points more fit under maxPoints, or refuses. */
+  private makeRoom(name: string, points: number): void {
+    if (this.maxPoints <= 0) return;
+    const followed = () => [...this.views.values()].reduce((n, e) => n + e.points, 0);
+    const unused = [...this.views.entries()]
+      .filter(([, e]) => e.view.users === 0)
+      .sort(([, a], [, b]) => (a.releasedAt ?? 0) - (b.releasedAt ?? 0));
+    for (const [key] of unused) {
+      if (followed() + points <= this.maxPoints) break;
+      this.drop(key);
+    }
+    const now = followed();
+    if (now + points > this.maxPoints) {
+      throw new DashboardBusyError(
+        `the dashboard follows ${now.toLocaleString("en")} points of requests open in other pages, and "${name}" has ${points.toLocaleString("en")}: over its limit of ${this.maxPoints.toLocaleString("en")} (hpo-operator api --dashboard-max-points). Try again when other pages close, or ask the cluster's admin to raise the limit (and the API server's memory with it)`,
+      );
+    }
   }
 
   /** release says a page no longer uses the view. */
@@ -388,6 +437,7 @@ export class RequestViews {
     if (!entry || entry.view !== view) return;
     view.users--;
     if (view.users > 0) return;
+    entry.releasedAt = Date.now();
     clearTimeout(entry.timer);
     entry.timer = setTimeout(() => this.drop(key), this.lingerMs);
     entry.timer.unref();

@@ -109,7 +109,10 @@ describe("parseApiConfig", () => {
       namespaces: ["a", "b"],
       authCacheTtlMs: 2000,
       bindAddress: ":8443",
+      dashboardMaxPoints: 200_000,
     });
+    expect(parseApiConfig([...tls, "--dashboard-max-points=0"], {}).dashboardMaxPoints).toBe(0);
+    expect(parseApiConfig(tls, { HPO_API_DASHBOARD_MAX_POINTS: "50000" }).dashboardMaxPoints).toBe(50_000);
   });
   it("says what to fix", () => {
     expect(() => parseApiConfig([], {})).toThrow(/give --tls-cert-file and --tls-private-key-file/);
@@ -117,5 +120,8 @@ describe("parseApiConfig", () => {
       /--auth-cache-ttl: "soon" is not a duration/,
     );
     expect(() => parseApiConfig([...tls, "--bind-address=x:y"], {})).toThrow(/invalid bind address/);
+    expect(() => parseApiConfig([...tls, "--dashboard-max-points=lots"], {})).toThrow(
+      /--dashboard-max-points: "lots" must be a whole number >= 0/,
+    );
   });
 });

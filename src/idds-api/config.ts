@@ -25,6 +25,8 @@ export interface ApiConfig {
   authCacheTtlMs: number;
   /** requestNamespace: where add_request creates HPORequests (see docs/idds-api.md). */
   requestNamespace: string;
+  /** dashboardMaxPoints: the most points the dashboard's pages may have it follow (0: no limit). */
+  dashboardMaxPoints: number;
   logLevel: Level;
 }
 
@@ -97,6 +99,12 @@ export const apiFlags: Flag[] = [
     env: "HPO_API_REQUEST_NAMESPACE",
     def: "",
     help: "namespace of add_request's HPORequests (default: the caller's service-account namespace, else 'default')",
+  },
+  {
+    name: "dashboard-max-points",
+    env: "HPO_API_DASHBOARD_MAX_POINTS",
+    def: "200000",
+    help: "the most points the dashboard follows for open pages (1-2 KB of memory each); 0 = no limit",
   },
   { name: "log-level", env: "HPO_LOG_LEVEL", def: "info", help: "debug, info, warn or error" },
 ];
@@ -175,6 +183,7 @@ export function parseApiConfig(argv: string[], env: Record<string, string | unde
       .filter(Boolean),
     authCacheTtlMs: wrap(() => parseDuration(get("auth-cache-ttl"), "--auth-cache-ttl")),
     requestNamespace: get("request-namespace"),
+    dashboardMaxPoints: count(get("dashboard-max-points"), "--dashboard-max-points", 0),
     logLevel: wrap(() => parseLevel(get("log-level"))),
   };
 }

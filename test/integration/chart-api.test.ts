@@ -88,6 +88,7 @@ describe("the chart's API server (default values)", () => {
       bindAddress: ":8443",
       namespaces: [],
       authCacheTtlMs: 10_000,
+      dashboardMaxPoints: 200_000,
     });
     const mount = containerOf(d).volumeMounts.find((m: { name: string }) => m.name === "tls");
     expect(cfg.tlsCertFile).toBe(`${mount.mountPath}/tls.crt`);
