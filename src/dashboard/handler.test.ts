@@ -9,6 +9,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
+import { WatchFeed } from "../../test/support/watch-feed.ts";
 import type { HPORequest, HyperParameterSet } from "../api/index.ts";
 import type { KubeClient } from "../runtime/client.ts";
 import { createDashboardHandler, type DashboardHandler } from "./handler.ts";
@@ -33,12 +34,12 @@ function feedOf(path: string, query: Record<string, unknown>): string {
  * and a GET of a request with what requests holds.
  */
 function fakeApi(requests: Record<string, HPORequest> = {}) {
-  const feeds = new Map<string, { lines: string[]; wake?: () => void }>();
-  const feed = (plural: string) => {
-    let f = feeds.get(plural);
+  const feeds = new Map<string, WatchFeed>();
+  const feed = (key: string) => {
+    let f = feeds.get(key);
     if (!f) {
-      f = { lines: [] };
-      feeds.set(plural, f);
+      f = new WatchFeed();
+      feeds.set(key, f);
     }
     return f;
   };
@@ -50,26 +51,11 @@ function fakeApi(requests: Record<string, HPORequest> = {}) {
       return r;
     },
     async *lines(path: string, opts: { signal?: AbortSignal; query?: Record<string, unknown> }) {
-      const f = feed(feedOf(path, opts.query ?? {}));
-      while (!opts.signal?.aborted) {
-        const line = f.lines.shift();
-        if (line !== undefined) {
-          yield line;
-          continue;
-        }
-        await new Promise<void>((r) => {
-          f.wake = r;
-          opts.signal?.addEventListener("abort", () => r(), { once: true });
-        });
-      }
+      yield* feed(feedOf(path, opts.query ?? {})).read(opts.signal);
     },
     close() {},
   } as unknown as KubeClient;
-  const send = (key: string, ...events: unknown[]) => {
-    const f = feed(key);
-    for (const e of events) f.lines.push(JSON.stringify(e));
-    f.wake?.();
-  };
+  const send = (key: string, ...events: unknown[]) => feed(key).send(...events);
   return { kube, send };
 }
 

@@ -284,12 +284,16 @@ function sendAsset(
 }
 
 /**
- * POINTS_CACHE is the points' cache-control: the browser may keep a private copy but must ask
- * again each time (no validator is sent, so it reads them anew). Not no-store: with it, Chromium's
- * DevTools reports a streamed fetch read to its end as aborted (microsoft/playwright#42742), which
- * the browser tests would take for a failed request.
+ * pointsHeaders go with the points. Their cache-control: the browser may keep a private copy but
+ * must ask again each time (no validator is sent, so it reads them anew). Not no-store: with it,
+ * Chromium's DevTools reports a streamed fetch read to its end as aborted
+ * (microsoft/playwright#42742), which the browser tests would take for a failed request.
  */
-const POINTS_CACHE = "private, no-cache";
+const pointsHeaders = {
+  ...securityHeaders,
+  "content-type": "application/octet-stream",
+  "cache-control": "private, no-cache",
+};
 
 /** FRAME_MS is how often a page loading points gets the sets listed since its previous frame. */
 const FRAME_MS = 200;
@@ -319,11 +323,7 @@ async function sendPoints(res: ServerResponse, view: RequestView): Promise<void>
     wake();
   });
   try {
-    res.writeHead(200, {
-      ...securityHeaders,
-      "content-type": "application/octet-stream",
-      "cache-control": POINTS_CACHE,
-    });
+    res.writeHead(200, pointsHeaders);
     let first = true;
     for (;;) {
       if (!ended)
@@ -349,12 +349,7 @@ async function sendPoints(res: ServerResponse, view: RequestView): Promise<void>
 
 function sendBinary(res: ServerResponse, body: Buffer | undefined): void {
   if (!body) throw new HttpError(404, "the request is gone");
-  res.writeHead(200, {
-    ...securityHeaders,
-    "content-type": "application/octet-stream",
-    "content-length": body.length,
-    "cache-control": POINTS_CACHE,
-  });
+  res.writeHead(200, { ...pointsHeaders, "content-length": body.length });
   res.end(body);
 }
 

@@ -24,17 +24,42 @@ export interface CacheSpec {
 const quiet: InformerLog = { info() {}, warn() {}, debug() {} };
 
 /**
+ * Gate is a moment to wait for: open() lets every waiter on, fail(e) refuses them all, and a
+ * refusal stands over an opening (a cache the API server refused is refused, whatever came before).
+ */
+class Gate {
+  private opened = false;
+  private failure: unknown;
+  private waiters: { ok: () => void; fail: (e: unknown) => void }[] = [];
+
+  open(): void {
+    if (this.opened) return;
+    this.opened = true;
+    for (const w of this.waiters.splice(0)) w.ok();
+  }
+
+  fail(e: unknown): void {
+    this.failure = e;
+    for (const w of this.waiters.splice(0)) w.fail(e);
+  }
+
+  wait(): Promise<void> {
+    if (this.failure !== undefined) return Promise.reject(this.failure);
+    if (this.opened) return Promise.resolve();
+    return new Promise((ok, fail) => this.waiters.push({ ok, fail }));
+  }
+}
+
+/**
  * Cache is a started Informer that also tells whether its first list worked: ready() resolves
  * once it has synced and rejects when the API server refuses the list (403, 404, 401), so a page
  * can say "not allowed" instead of waiting for a watch that will never start.
  */
 export class Cache<T extends KubeObject> {
   readonly informer: Informer<T>;
-  private failure: unknown;
-  private waiters: { ok: () => void; fail: (e: unknown) => void }[] = [];
-  /** Waiters for the first object (or the end of the first list). */
-  private beginners: { ok: () => void; fail: (e: unknown) => void }[] = [];
-  private hasBegun = false;
+  /** synced: the first list is in; first: it has brought its first object (or ended empty). */
+  private readonly synced = new Gate();
+  private readonly first = new Gate();
 
   constructor(kube: KubeClient, spec: CacheSpec, log: InformerLog = quiet) {
     this.informer = new Informer<T>({
@@ -43,17 +68,11 @@ export class Cache<T extends KubeObject> {
       log,
       onWatchError: (e) => this.failed(e),
     });
-    this.informer.onCache(() => this.begin());
+    this.informer.onCache(() => this.first.open());
     void this.informer.waitForSync().then(() => {
-      this.begin();
-      for (const w of this.waiters.splice(0)) w.ok();
+      this.first.open();
+      this.synced.open();
     });
-  }
-
-  private begin(): void {
-    if (this.hasBegun) return;
-    this.hasBegun = true;
-    for (const w of this.beginners.splice(0)) w.ok();
   }
 
   private failed(e: unknown): void {
@@ -63,9 +82,9 @@ export class Cache<T extends KubeObject> {
       e instanceof NotFoundError ||
       (e instanceof ApiError && e.statusCode === 401);
     if (!refused) return;
-    this.failure = e;
     void this.informer.stop();
-    for (const w of [...this.waiters.splice(0), ...this.beginners.splice(0)]) w.fail(e);
+    this.synced.fail(e);
+    this.first.fail(e);
   }
 
   /** start begins listing and watching. */
@@ -76,9 +95,7 @@ export class Cache<T extends KubeObject> {
 
   /** ready resolves once the first list is in, or rejects with the API server's refusal. */
   ready(): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.informer.hasSynced()) return Promise.resolve();
-    return new Promise((ok, fail) => this.waiters.push({ ok, fail }));
+    return this.synced.wait();
   }
 
   /**
@@ -86,9 +103,7 @@ export class Cache<T extends KubeObject> {
    * with the API server's refusal: from then on a page can show what has come, as it comes.
    */
   begun(): Promise<void> {
-    if (this.failure !== undefined) return Promise.reject(this.failure);
-    if (this.hasBegun) return Promise.resolve();
-    return new Promise((ok, fail) => this.beginners.push({ ok, fail }));
+    return this.first.wait();
   }
 
   /** stop ends the watches. */

@@ -12,6 +12,7 @@ import {
   pointsOfSets,
   setsOfRequest,
 } from "../api/index.ts";
+import { paths } from "../runtime/client.ts";
 import { ForbiddenError } from "../runtime/errors.ts";
 import {
   changedPoints,
@@ -305,7 +306,7 @@ export class RequestView {
 
   private setChanged(type: string, set: HyperParameterSet, old: HyperParameterSet | undefined): void {
     this.setsVersion++;
-    if (!this.sets.informer.hasSynced()) {
+    if (!this.setsListed()) {
       if (type !== "DELETED") for (const l of this.listing) l(set);
       return;
     }
@@ -406,7 +407,7 @@ export class RequestViews {
   /** sizeOf is how many points a request has, as its status says (0 when it cannot be read). */
   private async sizeOf(namespace: string, name: string): Promise<number> {
     const req = await this.reader.kube
-      .get<HPORequest>(`/apis/${API}/namespaces/${namespace}/hporequests/${name}`)
+      .get<HPORequest>(paths.object(API, "hporequests", namespace, name))
       .catch(() => undefined); // the view itself will say what is wrong
     return req?.status?.points?.total ?? 0;
   }

@@ -1,4 +1,5 @@
 import { describe, expect, it } from "vitest";
+import { WatchFeed } from "../../test/support/watch-feed.ts";
 import type { KubeClient } from "./client.ts";
 import { InvalidError } from "./errors.ts";
 import {
@@ -40,8 +41,7 @@ const endOfList = (rv: number) => ({
  * list gets the items and the bookmark that ends them, then the same feed.
  */
 function fakeWatch(items: Obj[]) {
-  const queue: string[] = [];
-  let wake: (() => void) | undefined;
+  const feed = new WatchFeed();
   const client = {
     get: async () => ({ items, metadata: { resourceVersion: "1" } }),
     async *lines(_path: string, opts: { signal?: AbortSignal; query?: Record<string, unknown> }) {
@@ -49,22 +49,11 @@ function fakeWatch(items: Obj[]) {
         for (const o of items) yield JSON.stringify({ type: "ADDED", object: o });
         yield JSON.stringify(endOfList(1));
       }
-      while (!opts.signal?.aborted) {
-        const line = queue.shift();
-        if (line !== undefined) {
-          yield line;
-          continue;
-        }
-        await new Promise<void>((r) => {
-          wake = r;
-          opts.signal?.addEventListener("abort", () => r(), { once: true });
-        });
-      }
+      yield* feed.read(opts.signal);
     },
   } as unknown as KubeClient;
   const send = async (type: EventType, o: Obj) => {
-    queue.push(JSON.stringify({ type, object: o }));
-    wake?.();
+    feed.send({ type, object: o });
     // Let the informer's loop take the line.
     for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
   };
@@ -208,13 +197,7 @@ describe("informer cache", () => {
  * answers the paged list. It records what was asked.
  */
 function scripted(opts: { refuseStreaming?: boolean; items?: Obj[] } = {}) {
-  interface Feed {
-    query: Record<string, unknown>;
-    lines: string[];
-    ended: boolean;
-    wake?: () => void;
-  }
-  const feeds: Feed[] = [];
+  const feeds: { query: Record<string, unknown>; feed: WatchFeed }[] = [];
   const gets: unknown[] = [];
   let opened: (() => void) | undefined;
   const client = {
@@ -228,21 +211,10 @@ function scripted(opts: { refuseStreaming?: boolean; items?: Obj[] } = {}) {
           422,
           "sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
         );
-      const feed: Feed = { query: o.query ?? {}, lines: [], ended: false };
-      feeds.push(feed);
+      const feed = new WatchFeed();
+      feeds.push({ query: o.query ?? {}, feed });
       opened?.();
-      while (!o.signal?.aborted) {
-        const line = feed.lines.shift();
-        if (line !== undefined) {
-          yield line;
-          continue;
-        }
-        if (feed.ended) return;
-        await new Promise<void>((r) => {
-          feed.wake = r;
-          o.signal?.addEventListener("abort", () => r(), { once: true });
-        });
-      }
+      yield* feed.read(o.signal);
     },
   } as unknown as KubeClient;
   const settle = async () => {
@@ -251,18 +223,14 @@ function scripted(opts: { refuseStreaming?: boolean; items?: Obj[] } = {}) {
   /** feed n, once the informer has opened it. */
   const feed = async (n: number) => {
     while (feeds.length <= n) await new Promise<void>((r) => (opened = r));
-    return feeds[n] as Feed;
+    return feeds[n] as { query: Record<string, unknown>; feed: WatchFeed };
   };
   const send = async (n: number, ev: unknown) => {
-    const f = await feed(n);
-    f.lines.push(JSON.stringify(ev));
-    f.wake?.();
+    (await feed(n)).feed.send(ev);
     await settle();
   };
   const end = async (n: number) => {
-    const f = await feed(n);
-    f.ended = true;
-    f.wake?.();
+    (await feed(n)).feed.end();
     await settle();
   };
   return { client, feeds, gets, send, end, feed };
