@@ -83,7 +83,8 @@ export async function showRequest(main: HTMLElement, ns: string, name: string): 
       if (!more) return;
       shown.addFrame(frame);
     }
-    shown.loaded();
+    // A page left while its points came is not marked complete (the next page owns the body's marks).
+    if (more) shown.loaded();
   })().catch((e) => shown.loadFailed(e as Error));
   return {
     close: () => {
@@ -490,7 +491,6 @@ class RequestPage {
 
   /** close stops watching the page's size. */
   close(): void {
-    this.complete = true;
     this.resize.disconnect();
     this.sliceObserver.disconnect();
     clearTimeout(this.drawTimer);
