@@ -286,7 +286,10 @@ describe("bad input never crashes the operator nor loses a loss", () => {
     expect(specValid?.message).toContain('"opt"');
     expect(req.status?.conditions?.find((c) => c.type === "Ready")).toMatchObject({ status: "False" });
     expect(await getSet(ns, "invalid")).toBeUndefined();
-    const ev = (await eventsOf(ns, "invalid")).find((e) => e.reason === "InvalidSpec");
-    expect(ev?.type).toBe("Warning");
+    // The Event is posted beside the status write, not before it: wait for it.
+    const ev = await waitFor("the InvalidSpec event", async () =>
+      (await eventsOf(ns, "invalid")).find((e) => e.reason === "InvalidSpec"),
+    );
+    expect(ev.type).toBe("Warning");
   });
 });
