@@ -22,7 +22,7 @@ import { KubeClient, loadKubeConfig, paths } from "../../src/runtime/client.ts";
 import { drawAll, launchChromium, openPage, type WatchedPage } from "../support/browser.ts";
 import { repoRoot } from "../support/controlplane.ts";
 import { writeFinishedRequest } from "../support/finished-request.ts";
-import { applyRequest, points, reportLosses, waitFor, waitForPoints } from "../support/hpo.ts";
+import { applyRequest, getRequest, points, reportLosses, waitFor, waitForPoints } from "../support/hpo.ts";
 import { type ApiProcess, httpsCall, startApiProcess } from "../support/idds-api.ts";
 import { deleteNamespace, kubectlOk, newNamespace } from "../support/kubectl.ts";
 import { type OperatorProcess, startOperatorProcess } from "../support/operator.ts";
@@ -430,5 +430,51 @@ describe("the dashboard in hpo-operator api, behind a login that adds the user's
     const anonymous = await httpsCall(api, "GET", path);
     expect(anonymous.status).toBe(401);
     expect(JSON.parse(anonymous.body).error).toMatch(/no token: send a Kubernetes token/);
+  });
+
+  it("bounds the points it follows for open pages (--dashboard-max-points): 503 past it, room once a page goes", async () => {
+    // A second request of 8 points beside the first, on a server that follows 4 more than the first.
+    applyRequest(ns, "dash-second", {
+      method: "random",
+      searchSpace: { x: { type: "float", low: 0, high: 1 } },
+      maxPoints: 8,
+      pointsPerGeneration: 8,
+      seed: 5,
+    });
+    await waitForPoints(ns, "dash-second", 8);
+    await waitFor(
+      "the status to count the 8 points",
+      async () => ((await getRequest(ns, "dash-second"))?.status?.points?.total ?? 0) >= 8,
+    );
+    const first = (await getRequest(ns, name))?.status?.points?.total ?? 0;
+    expect(first).toBeGreaterThan(0);
+    const limit = first + 4;
+    const bounded = await startApiProcess({
+      kubeconfig: inject("kubeconfig"),
+      args: [`--namespaces=${ns}`, `--dashboard-max-points=${limit}`],
+    });
+    try {
+      const auth = { Authorization: `Bearer ${viewer}` };
+      const w = await openPage(browser, { headers: auth, ignoreHTTPSErrors: true });
+      await w.page.goto(`https://127.0.0.1:${bounded.port}/dashboard/#/r/${ns}/${name}`);
+      await w.page.waitForSelector("body[data-complete]");
+      const path = `/dashboard/api/requests/${ns}/dash-second`;
+      const refused = await httpsCall(bounded, "GET", path, auth);
+      expect(refused.status).toBe(503);
+      expect(JSON.parse(refused.body).error).toBe(
+        `the dashboard follows ${first} points of requests open in other pages, and "dash-second" has 8: over its limit of ${limit} (hpo-operator api --dashboard-max-points). Try again when other pages close, or ask the cluster's admin to raise the limit (and the API server's memory with it)`,
+      );
+      expect(w.errors).toEqual([]);
+      // The page goes: its request's view is no longer in use, and the next page ends it to fit.
+      await w.page.context().close();
+      const admitted = await waitFor("the second request's page", async () => {
+        const r = await httpsCall(bounded, "GET", path, auth);
+        return r.status === 503 ? undefined : r;
+      });
+      expect(admitted.status).toBe(200);
+      expect(JSON.parse(admitted.body).row.name).toBe("dash-second");
+    } finally {
+      await bounded.kill("SIGTERM");
+    }
   });
 });
